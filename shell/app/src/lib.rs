@@ -1,1 +1,29 @@
+//! The shell: a Leptos CSR app that bootstraps independently deployed micro-apps.
+//!
+//! It fetches the composed manifests, activates apps by route (always-on apps stay mounted),
+//! mounts each into its own container through the micro-app contract (`bootstrap`, `mount`,
+//! `update`, `unmount`), mounts parcels for apps that ask, isolates failures behind an error
+//! slot with Retry, and picks up new compositions in open pages.
+//!
+//! Layout: [`composition`] (manifests and polling), [`loader`] (module loading and lifecycle
+//! calls), [`router`] (location, history, link interception), [`app_host`] (one app's
+//! container and lifecycle state), [`runtime`] (the `window.tessera` API for apps), [`layout`].
 
+mod app_host;
+mod composition;
+mod layout;
+mod loader;
+mod router;
+mod runtime;
+
+use wasm_bindgen::prelude::*;
+
+/// Runs when the shell's wasm module is instantiated by `index.html`.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    let composition = composition::Composition::start();
+    let router = router::Router::install();
+    runtime::install(composition.clone(), router.clone());
+    leptos::mount::mount_to_body(move || layout::shell(composition, router));
+}

@@ -1,0 +1,106 @@
+//! The current composition: `/apps.json` and `/mount-points.json`, refreshed in open pages.
+//!
+//! The shell polls `/apps.json` with `If-None-Match` every few seconds; a 304 costs nothing,
+//! and a new version brings new apps, routes and nav entries without a reload.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use tessera_manifests::{AppsManifest, MountPoints};
+use wasm_bindgen::JsValue;
+
+use crate::loader::{await_promise, fetch_json};
+
+const POLL_INTERVAL: Duration = Duration::from_secs(3);
+
+/// A loaded composition.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Loaded {
+    pub(crate) apps: AppsManifest,
+    pub(crate) mount_points: MountPoints,
+}
+
+/// The composition as the page knows it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum State {
+    Loading,
+    Ready(Loaded),
+    /// The first load failed (later failures keep the last good composition).
+    Failed(String),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Composition {
+    pub(crate) state: RwSignal<State>,
+}
+
+impl Composition {
+    /// Loads the composition and keeps it fresh for the life of the page.
+    pub(crate) fn start() -> Self {
+        let this = Self { state: RwSignal::new(State::Loading) };
+        leptos::task::spawn_local(async move {
+            let mut etag: Option<String> = None;
+            loop {
+                match fetch(etag.clone()).await {
+                    Ok(Some((loaded, new_etag))) => {
+                        etag = new_etag;
+                        let changed = this.state.with_untracked(|s| !matches!(s, State::Ready(current) if *current == loaded));
+                        if changed {
+                            crate::runtime::composition_changed(&loaded);
+                            this.state.set(State::Ready(loaded));
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(message) => {
+                        if this.state.with_untracked(|s| !matches!(s, State::Ready(_))) {
+                            this.state.set(State::Failed(message));
+                        }
+                    }
+                }
+                gloo_sleep(POLL_INTERVAL).await;
+            }
+        });
+        this
+    }
+
+    pub(crate) fn apps(&self) -> Option<AppsManifest> {
+        self.state.with(|s| match s {
+            State::Ready(loaded) => Some(loaded.apps.clone()),
+            _ => None,
+        })
+    }
+
+    pub(crate) fn apps_untracked(&self) -> Option<AppsManifest> {
+        self.state.with_untracked(|s| match s {
+            State::Ready(loaded) => Some(loaded.apps.clone()),
+            _ => None,
+        })
+    }
+}
+
+/// Fetches `/apps.json` (conditionally) and, when it changed, `/mount-points.json`.
+async fn fetch(etag: Option<String>) -> Result<Option<(Loaded, Option<String>)>, String> {
+    let answer = await_promise(fetch_json("/apps.json", etag)).await?;
+    if get(&answer, "status").as_f64() == Some(304.0) {
+        return Ok(None);
+    }
+    let apps: AppsManifest = serde_wasm_bindgen::from_value(get(&answer, "body")).map_err(|e| format!("apps.json: {e}"))?;
+    let new_etag = get(&answer, "etag").as_string();
+    let points = await_promise(fetch_json("/mount-points.json", None)).await?;
+    let mount_points: MountPoints = serde_wasm_bindgen::from_value(get(&points, "body")).map_err(|e| format!("mount-points.json: {e}"))?;
+    Ok(Some((Loaded { apps, mount_points }, new_etag)))
+}
+
+fn get(object: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Sleeps on the browser's timer.
+pub(crate) async fn gloo_sleep(duration: Duration) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, duration.as_millis() as i32);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
