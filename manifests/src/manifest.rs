@@ -25,7 +25,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::route::RoutePattern;
 
-/// A rejected manifest or upload: which field, and why.
+/// A rejected manifest or upload: which field, and why. The field `upload` means the upload
+/// is too large (HTTP 413); every other field is a problem with the manifest or its files.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[error("{field}: {reason}")]
 pub struct ManifestError {
@@ -244,7 +245,7 @@ impl Manifest {
         }
         let mut total = 0;
         for (path, size) in files {
-            check_file_path("upload", path)?;
+            check_file_path("files", path)?;
             if *size > limits.max_file_bytes {
                 return Err(ManifestError::new(
                     "upload",

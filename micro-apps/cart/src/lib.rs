@@ -43,10 +43,10 @@ fn AddToCart() -> impl IntoView {
         <div class="row" role="group" aria-label=format!("Add {label} to cart")>
             <div class="qty">
                 <button type="button" class="btn btn-sm btn-secondary" aria-label="One less"
-                    disabled=move || quantity.get() <= 1 on:click=move |_| quantity.update(|q| *q = q.saturating_sub(1).max(1))>"−"</button>
+                    disabled={move || quantity.get() <= 1} on:click=move |_| quantity.update(|q| *q = q.saturating_sub(1).max(1))>"−"</button>
                 <span aria-live="polite">{move || quantity.get()}</span>
                 <button type="button" class="btn btn-sm btn-secondary" aria-label="One more"
-                    disabled=move || quantity.get() >= MAX_QUANTITY on:click=move |_| quantity.update(|q| *q = (*q + 1).min(MAX_QUANTITY))>"+"</button>
+                    disabled={move || quantity.get() >= MAX_QUANTITY} on:click=move |_| quantity.update(|q| *q = (*q + 1).min(MAX_QUANTITY))>"+"</button>
             </div>
             <button type="button" class="btn btn-sm btn-primary" on:click=add>
                 {move || if added.get() { "Add more" } else { "Add" }}

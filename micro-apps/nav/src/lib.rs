@@ -103,7 +103,7 @@ fn app() -> impl IntoView {
                     {move || if online.get() { "Online" } else { "Offline" }}
                     {move || {
                         let v = version.get();
-                        (!v.is_empty()).then(|| format!(" · v{}", &v[..v.len().min(7)]))
+                        (!v.is_empty()).then(|| format!(" · build {}", &v[..v.len().min(7)]))
                     }}
                 </span>
             </div>

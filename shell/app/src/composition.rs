@@ -38,7 +38,8 @@ impl Composition {
     /// Loads the composition and keeps it fresh for the life of the page.
     pub(crate) fn start() -> Self {
         let this = Self { state: RwSignal::new(State::Loading) };
-        leptos::task::spawn_local(async move {
+        // wasm-bindgen's executor directly: Leptos's is only set up by the first mount.
+        wasm_bindgen_futures::spawn_local(async move {
             let mut etag: Option<String> = None;
             loop {
                 match fetch(etag.clone()).await {

@@ -1,0 +1,57 @@
+//! `/api/<app>/…` → the BFF upstream declared in that app's current manifest, so a newly
+//! deployed app's BFF is reachable without changing the host's configuration.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderName, header};
+use axum::response::Response;
+use axum::routing::any;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/{app}", any(forward_root)).route("/api/{app}/{*rest}", any(forward))
+}
+
+/// Headers that describe one connection, not the message (RFC 9110 §7.6.1).
+fn hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection" | "keep-alive" | "proxy-authenticate" | "proxy-authorization" | "te" | "trailer" | "transfer-encoding" | "upgrade" | "host"
+    )
+}
+
+async fn forward_root(state: State<AppState>, Path(app): Path<String>, request: Request) -> Result<Response, ApiError> {
+    forward(state, Path((app, String::new())), request).await
+}
+
+#[tracing::instrument(skip_all, fields(app = %app))]
+async fn forward(State(state): State<AppState>, Path((app, rest)): Path<(String, String)>, request: Request) -> Result<Response, ApiError> {
+    let manifest = state.store.manifest(&app).await.ok_or_else(|| ApiError::NotFound(format!("no app `{app}` is deployed")))?;
+    let bff = manifest.bff.ok_or_else(|| ApiError::NotFound(format!("app `{app}` has no BFF")))?;
+    let query = request.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+    let url = format!("{}/{rest}{query}", bff.upstream.trim_end_matches('/'));
+
+    let (parts, body) = request.into_parts();
+    let mut upstream = state.http.request(parts.method, &url);
+    for (name, value) in &parts.headers {
+        if !hop_by_hop(name) {
+            upstream = upstream.header(name, value);
+        }
+    }
+    let upstream = upstream.body(reqwest::Body::wrap_stream(body.into_data_stream()));
+    let answer = upstream.send().await.map_err(|error| {
+        tracing::warn!(%url, %error, "upstream unreachable");
+        ApiError::BadGateway(format!("the `{app}` service is unreachable"))
+    })?;
+
+    let mut response = Response::builder().status(answer.status());
+    for (name, value) in answer.headers() {
+        if !hop_by_hop(name) && name != header::CONTENT_LENGTH {
+            response = response.header(name, value);
+        }
+    }
+    response.body(Body::from_stream(answer.bytes_stream())).map_err(|e| ApiError::Internal(e.into()))
+}

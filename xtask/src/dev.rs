@@ -1,0 +1,89 @@
+//! `cargo xtask dev`: the whole system on the embedded defaults, one command.
+//!
+//! Builds what is stale (cargo and the wasm pipeline are incremental), starts the host as a
+//! child process, deploys every built app through the deploy API (unchanged apps are no-ops),
+//! prints the URL and waits; Ctrl-C stops the children. Later services (BFFs, event hub,
+//! identity provider) start here too.
+
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use tessera_host::client::DeployClient;
+
+use crate::{build, paths};
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct DevArgs {
+    /// Where the host listens.
+    #[arg(long, env = "TESSERA_ADDR", default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// All data (deployed apps, later databases and the event log) lives here.
+    #[arg(long, env = "TESSERA_DATA_DIR", default_value = "data")]
+    data_dir: String,
+}
+
+/// Child processes, killed when dropped (also on errors).
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
+    let dist = build::build()?;
+    let status = Command::new(paths::cargo()).current_dir(paths::root()).args(["build", "-p", "tessera-host"]).status()?;
+    if !status.success() {
+        bail!("building the host failed");
+    }
+    let data_dir = paths::root().join(&args.data_dir);
+    let token_path = data_dir.join("host").join("deploy-token");
+    let mut children = Children(Vec::new());
+    children.0.push(
+        Command::new(paths::target_dir().join("debug").join("tessera-host"))
+            .current_dir(paths::root())
+            .env("TESSERA_ADDR", &args.addr)
+            .env("TESSERA_DATA_DIR", &data_dir)
+            .env("TESSERA_DIST", &dist)
+            .env("TESSERA_PUBLIC_DIR", paths::root().join("public"))
+            .spawn()
+            .context("starting tessera-host")?,
+    );
+    let url = format!("http://{}", args.addr);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        wait_healthy(&url).await?;
+        let token = std::env::var("TESSERA_DEPLOY_TOKEN").ok().map(Ok).unwrap_or_else(|| std::fs::read_to_string(&token_path))?;
+        let client = DeployClient::new(&url, token.trim());
+        let mut apps: Vec<_> = std::fs::read_dir(dist.join("apps"))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        apps.sort();
+        for dir in apps {
+            let outcome = client.deploy_dir(&dir).await.with_context(|| format!("deploying {}", dir.display()))?;
+            println!("{}: {} {}", if outcome.changed { "deployed" } else { "up to date" }, outcome.name, outcome.version);
+        }
+        println!("\nTessera is running at {url}  (Ctrl-C stops it)\n");
+        let _ = tokio::signal::ctrl_c().await;
+        anyhow::Ok(())
+    })?;
+    println!("stopping…");
+    drop(children);
+    Ok(())
+}
+
+async fn wait_healthy(url: &str) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let http = reqwest::Client::new();
+    while started.elapsed() < Duration::from_secs(30) {
+        if http.get(format!("{url}/health")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("the host did not become healthy at {url} within 30 s")
+}
