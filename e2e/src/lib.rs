@@ -1,1 +1,225 @@
-//! placeholder
+//! End-to-end test harness: the real host (in-process, port 0, fresh data directory) with the
+//! apps `cargo xtask build` produced, and real headless Chromium driven through chromedriver.
+//!
+//! Run with `cargo xtask test` (which builds the wasm and sets `TESSERA_DIST`). The tests
+//! drive the page through what people see (roles and text), not CSS internals, and write
+//! screenshots to `e2e/artifacts/` (ignored by git).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use tessera_host::client::DeployClient;
+use tessera_host::{Application, Config, Secret};
+use tokio::task::JoinHandle;
+
+/// How long a user-visible condition may take to appear.
+pub const PATIENCE: Duration = Duration::from_secs(15);
+
+/// The build output, or `None` (with a loud message) when the tests run outside `cargo xtask test`.
+pub fn dist() -> Option<PathBuf> {
+    match std::env::var_os("TESSERA_DIST") {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => {
+            eprintln!("\n!!! SKIPPED: end-to-end tests need the wasm build; run them with `cargo xtask test` !!!\n");
+            None
+        }
+    }
+}
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("e2e lives in the workspace").to_path_buf()
+}
+
+/// A running host with a fresh data directory.
+#[derive(Debug)]
+pub struct System {
+    pub url: String,
+    pub deploy: DeployClient,
+    pub dist: PathBuf,
+    pub data: tempfile::TempDir,
+    server: JoinHandle<anyhow::Result<()>>,
+}
+
+impl System {
+    /// Starts a host and deploys every app in `dist/apps` (not the test fixtures).
+    pub async fn start(dist: &Path) -> anyhow::Result<Self> {
+        let system = Self::start_empty(dist).await?;
+        for name in ["nav", "menus", "cart", "orders", "restaurant", "driver"] {
+            system.deploy_app(name).await?;
+        }
+        Ok(system)
+    }
+
+    /// Starts a host with nothing deployed.
+    pub async fn start_empty(dist: &Path) -> anyhow::Result<Self> {
+        let data = tempfile::tempdir()?;
+        let mut config = Config::for_dirs(data.path().to_path_buf(), dist.to_path_buf(), workspace_root().join("public"));
+        config.deploy_token = Some(Secret::new("e2e-token"));
+        let app = Application::build(config).await?;
+        let url = format!("http://127.0.0.1:{}", app.port());
+        let server = tokio::spawn(app.run_until_stopped(std::future::pending()));
+        Ok(Self { deploy: DeployClient::new(&url, "e2e-token"), url, dist: dist.to_path_buf(), data, server })
+    }
+
+    /// The build directory of an app or fixture by name (`dist/index.json`).
+    pub fn app_dir(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let index: Value = serde_json::from_slice(&std::fs::read(self.dist.join("index.json"))?)?;
+        let rel = index[name].as_str().with_context(|| format!("`{name}` is not in the build; run `cargo xtask build`"))?;
+        Ok(self.dist.join(rel))
+    }
+
+    pub async fn deploy_app(&self, name: &str) -> anyhow::Result<()> {
+        self.deploy.deploy_dir(&self.app_dir(name)?).await.map(drop)
+    }
+
+    /// The URL of an app's entry module in the current import map.
+    pub async fn entry_url(&self, name: &str) -> anyhow::Result<Option<String>> {
+        let map: Value = reqwest::get(format!("{}/importmap.json", self.url)).await?.json().await?;
+        Ok(map["imports"][name].as_str().map(str::to_string))
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+}
+
+impl Drop for System {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Headless Chromium through its own chromedriver; both end when this is dropped.
+#[derive(Debug)]
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    pub async fn open(width: u32, height: u32) -> anyhow::Result<Self> {
+        // Several TLS backends are linked; chromedriver needs none, but rustls wants one chosen.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let port = free_port()?;
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting chromedriver (apt-get install chromium chromium-driver)")?;
+        let profile = tempfile::tempdir()?;
+        let url = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while reqwest::get(format!("{url}/status")).await.is_err() {
+            if started.elapsed() > Duration::from_secs(20) {
+                bail!("chromedriver did not start");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                    "--disable-sync", "--disable-quic", format!("--window-size={width},{height}"),
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            }),
+        );
+        let client = ClientBuilder::rustls()?.capabilities(caps).connect(&url).await.context("opening a Chromium session")?;
+        Ok(Self { client, driver, _profile: profile })
+    }
+
+    pub async fn goto(&self, url: &str) -> anyhow::Result<()> {
+        Ok(self.client.goto(url).await?)
+    }
+
+    /// Waits until an element matching the XPath exists.
+    pub async fn wait_for(&self, xpath: &str) -> anyhow::Result<fantoccini::elements::Element> {
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::XPath(xpath))
+            .await
+            .with_context(|| format!("waiting for {xpath}"))
+    }
+
+    /// Waits until no element matches the XPath.
+    pub async fn wait_gone(&self, xpath: &str) -> anyhow::Result<()> {
+        let started = Instant::now();
+        while !self.client.find_all(Locator::XPath(xpath)).await?.is_empty() {
+            if started.elapsed() > PATIENCE {
+                bail!("still present after {PATIENCE:?}: {xpath}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
+    pub async fn exists(&self, xpath: &str) -> anyhow::Result<bool> {
+        Ok(!self.client.find_all(Locator::XPath(xpath)).await?.is_empty())
+    }
+
+    pub async fn click(&self, xpath: &str) -> anyhow::Result<()> {
+        self.wait_for(xpath).await?.click().await.with_context(|| format!("clicking {xpath}"))
+    }
+
+    pub async fn eval(&self, script: &str) -> anyhow::Result<Value> {
+        Ok(self.client.execute(script, vec![]).await?)
+    }
+
+    /// Writes a screenshot to `e2e/artifacts/screenshots/<name>.png`.
+    pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let dir = workspace_root().join("e2e").join("artifacts").join("screenshots");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, self.client.screenshot().await?)?;
+        Ok(path)
+    }
+
+    pub async fn close(mut self) -> anyhow::Result<()> {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        Ok(())
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+/// XPath for a heading with exactly this text.
+pub fn heading(text: &str) -> String {
+    format!("//h1[normalize-space()='{text}']")
+}
+
+/// XPath for a navigation link with this label.
+pub fn nav_link(label: &str) -> String {
+    format!("//nav[@aria-label='Main']//a[normalize-space()='{label}' or .//span[normalize-space()='{label}']]")
+}
+
+/// XPath for a button with this text.
+pub fn button(text: &str) -> String {
+    format!("//button[normalize-space()='{text}']")
+}
+
+/// XPath for the error slot naming an app.
+pub fn error_slot(app: &str) -> String {
+    format!("//*[@role='alert' and .//h2[contains(., '“{app}”')]]")
+}

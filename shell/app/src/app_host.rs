@@ -123,7 +123,11 @@ pub(crate) fn AppHost(app: AppEntry, area: &'static str, route: Signal<(String, 
                     mark(&format!("mfe:mounted:{}", entry.name));
                 }
                 Err(error) => {
-                    state.try_set(Lifecycle::Broken(error));
+                    // A panic report (mfe:error) arrives first and says more than the trap
+                    // ("unreachable") that follows it.
+                    if !matches!(state.get_untracked(), Lifecycle::Broken(_)) {
+                        state.try_set(Lifecycle::Broken(error));
+                    }
                 }
             }
         });
