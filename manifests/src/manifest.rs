@@ -143,7 +143,9 @@ impl Manifest {
         let de = &mut serde_json::Deserializer::from_slice(bytes);
         let manifest: Manifest = serde_path_to_error::deserialize(de).map_err(|err| {
             let path = err.path().to_string();
-            let field = if path == "." { "mfe.json".to_string() } else { path };
+            // Malformed JSON is not about one field (its path may be `?`); the reason has the position.
+            let malformed = err.inner().is_syntax() || err.inner().is_eof();
+            let field = if path == "." || malformed { "mfe.json".to_string() } else { path };
             ManifestError::new(field, err.into_inner().to_string())
         })?;
         manifest.validate()?;

@@ -28,9 +28,12 @@ async fn forward_root(state: State<AppState>, Path(app): Path<String>, request: 
 }
 
 #[tracing::instrument(skip_all, fields(app = %app))]
-async fn forward(State(state): State<AppState>, Path((app, rest)): Path<(String, String)>, request: Request) -> Result<Response, ApiError> {
+async fn forward(State(state): State<AppState>, Path((app, _)): Path<(String, String)>, request: Request) -> Result<Response, ApiError> {
     let manifest = state.store.manifest(&app).await.ok_or_else(|| ApiError::NotFound(format!("no app `{app}` is deployed")))?;
     let bff = manifest.bff.ok_or_else(|| ApiError::NotFound(format!("app `{app}` has no BFF")))?;
+    // The rest of the path as sent, still percent-encoded: the decoded `Path` would turn `%2F`
+    // into a separator, `%3F` into a query and `%23` into a fragment.
+    let rest = request.uri().path().splitn(4, '/').nth(3).unwrap_or_default().to_string();
     let query = request.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
     let url = format!("{}/{rest}{query}", bff.upstream.trim_end_matches('/'));
 

@@ -124,8 +124,7 @@ impl DeployStore {
                 composition: self.composition().apps.version.clone(),
             });
         }
-        let same_version_prefix = format!("{}-", manifest.version);
-        if history.iter().any(|d| d.starts_with(&same_version_prefix) && *d != directory) {
+        if history.iter().any(|d| version_of(d) == manifest.version && *d != directory) {
             return Err(ApiError::Conflict {
                 field: "version".into(),
                 reason: format!("{} {} was already deployed with other files; bump the version", manifest.name, manifest.version),
@@ -169,7 +168,7 @@ impl DeployStore {
         tracing::info!(app = %name, %removed, %current, composition = %version, "rolled back");
         Ok(DeployOutcome {
             name: name.to_string(),
-            version: current.split_once('-').map(|(v, _)| v.to_string()).unwrap_or_default(),
+            version: version_of(&current).to_string(),
             directory: current,
             changed: true,
             composition: version,
@@ -207,6 +206,12 @@ impl DeployStore {
         tokio::fs::rename(&tmp, self.root.join("state.json")).await?;
         Ok(())
     }
+}
+
+/// The version in a `<version>-<hash>` directory name; versions may contain `-` themselves
+/// (`1.0.0-beta.1`), hashes never do.
+fn version_of(directory: &str) -> &str {
+    directory.rsplit_once('-').map_or("", |(version, _)| version)
 }
 
 fn base_url(name: &str, directory: &str) -> String {
