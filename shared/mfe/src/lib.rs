@@ -4,7 +4,7 @@
 //! `unmount`), each instance gets typed [`Props`], and [`runtime`] reaches the shell
 //! (navigation, window events, parcels, readiness marks):
 //!
-//! ```ignore
+//! ```text
 //! use leptos::prelude::*;
 //!
 //! fn app() -> impl IntoView {
