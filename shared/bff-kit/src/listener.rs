@@ -87,6 +87,12 @@ impl Listener {
         self.handler.name()
     }
 
+    /// The hub subscription: per handler and view store (a durable NATS consumer shared by two
+    /// stores would split the stream between them).
+    fn subscription_name(&self) -> String {
+        format!("{}-{}", self.handler.name(), self.store.id)
+    }
+
     /// The committed position.
     pub async fn checkpoint(&self) -> Result<Position, sqlx::Error> {
         let position: Option<i64> = sqlx::query_scalar("SELECT position FROM kit_checkpoints WHERE consumer = $1")
@@ -202,7 +208,7 @@ impl Listener {
 
     async fn consume(&self) -> Result<(), ListenError> {
         let after = self.checkpoint().await?;
-        let mut subscription = self.hub.subscribe(self.handler.name(), &self.handler.types(), StartFrom::After(after)).await?;
+        let mut subscription = self.hub.subscribe(&self.subscription_name(), &self.handler.types(), StartFrom::After(after)).await?;
         loop {
             let delivered = subscription.next().await?;
             self.apply(&delivered).await.map_err(ListenError::Apply)?;
@@ -236,16 +242,12 @@ impl Listener {
         let mut this = self.clone();
         this.skip_before = since.unwrap_or(i64::MIN);
         self.reset_to(0).await?;
-        let head = self.hub.head().await?;
-        let mut subscription = self.hub.subscribe(&format!("{}-replay", self.name()), &self.handler.types(), StartFrom::Beginning).await?;
+        let last = self.hub.last_position(&self.handler.types()).await?;
+        let mut subscription = self.hub.subscribe(&format!("{}-replay", self.subscription_name()), &self.handler.types(), StartFrom::Beginning).await?;
         let mut applied = 0;
         let mut position = 0;
-        while position < head {
-            let Ok(next) = tokio::time::timeout(Duration::from_millis(500), subscription.next()).await else {
-                // No more events of our types up to the head.
-                break;
-            };
-            let delivered = next?;
+        while position < last {
+            let delivered = subscription.next().await?;
             position = delivered.position;
             if this.apply(&delivered).await? == Applied::Applied {
                 applied += 1;

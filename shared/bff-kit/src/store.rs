@@ -24,6 +24,9 @@ pub enum Dialect {
 pub struct Store {
     pub pool: AnyPool,
     pub dialect: Dialect,
+    /// A random id made when the store was created: it names this view store's durable
+    /// subscriptions, so two BFF instances with their own stores never share one.
+    pub id: String,
 }
 
 impl Store {
@@ -61,8 +64,13 @@ impl Store {
             .connect_with(options)
             .await
             .context("connecting to the view store")?;
-        let store = Self { pool, dialect };
+        let mut store = Self { pool, dialect, id: String::new() };
         store.create_kit_tables().await?;
+        sqlx::query("INSERT INTO kit_meta (key, value) VALUES ('store_id', $1) ON CONFLICT (key) DO NOTHING")
+            .bind(format!("{:016x}", rand::random::<u64>()))
+            .execute(&store.pool)
+            .await?;
+        store.id = sqlx::query_scalar("SELECT value FROM kit_meta WHERE key = 'store_id'").fetch_one(&store.pool).await?;
         Ok(store)
     }
 
@@ -91,6 +99,7 @@ impl Store {
             Dialect::Postgres => "BIGSERIAL PRIMARY KEY",
         };
         let statements = [
+            "CREATE TABLE IF NOT EXISTS kit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)".to_string(),
             // The transactional outbox: rows commit with the state change; the relay publishes.
             format!(
                 "CREATE TABLE IF NOT EXISTS kit_outbox (seq {serial}, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, \

@@ -140,6 +140,19 @@ impl EventHub for EmbeddedHub {
         Ok(value.unwrap_or(0).max(0) as Position)
     }
 
+    async fn last_position(&self, types: &[String]) -> Result<Position, HubError> {
+        if types.is_empty() {
+            return self.head().await;
+        }
+        let placeholders: Vec<String> = (1..=types.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT MAX(seq) FROM events WHERE type IN ({})", placeholders.join(", "));
+        let mut query = sqlx::query_scalar::<_, Option<i64>>(&sql);
+        for kind in types {
+            query = query.bind(kind);
+        }
+        Ok(query.fetch_one(&self.pool).await.map_err(unavailable)?.unwrap_or(0).max(0) as Position)
+    }
+
     async fn enforce_retention(&self) -> Result<(), HubError> {
         let cutoff_time = now_millis() - self.retention.max_age.as_millis() as i64;
         let head = self.head().await? as i64;

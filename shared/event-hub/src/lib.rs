@@ -88,6 +88,10 @@ pub trait EventHub: Send + Sync + Debug {
     /// The position of the newest event (for lag).
     async fn head(&self) -> Result<Position, HubError>;
 
+    /// The position of the newest event of these types (0 when there is none): a replay is
+    /// complete once it has passed it.
+    async fn last_position(&self, types: &[String]) -> Result<Position, HubError>;
+
     /// Applies retention now (engines also apply it on their own).
     async fn enforce_retention(&self) -> Result<(), HubError>;
 

@@ -138,6 +138,21 @@ impl EventHub for NatsHub {
         Ok(self.state().await?.last_sequence)
     }
 
+    async fn last_position(&self, types: &[String]) -> Result<Position, HubError> {
+        if types.is_empty() {
+            return self.head().await;
+        }
+        let stream = self.js.get_stream(STREAM).await.map_err(unavailable)?;
+        let mut last = 0;
+        for kind in types {
+            // "No message" is an error here; it means position 0 for that type.
+            if let Ok(message) = stream.get_last_raw_message_by_subject(&format!("{SUBJECT_PREFIX}{kind}")).await {
+                last = last.max(message.sequence);
+            }
+        }
+        Ok(last)
+    }
+
     async fn enforce_retention(&self) -> Result<(), HubError> {
         // JetStream applies max_age and max_messages itself.
         Ok(())

@@ -129,6 +129,17 @@ async fn positions_older_than_retention_are_refused(engine: Engine) {
     assert_eq!(n_of(&next(&mut sub).await), 6, "the oldest kept event");
 }
 
+async fn the_last_position_of_some_types_is_known(engine: Engine) {
+    let t = TestHub::start(engine, Retention::default()).await.unwrap();
+    assert_eq!(t.hub.last_position(&["thing-created".to_string()]).await.unwrap(), 0);
+    t.hub.publish(&[event("thing-created", 1), event("thing-created", 2), event("other-happened", 3)]).await.unwrap();
+    let mut sub = t.hub.subscribe("reader", &[], StartFrom::Beginning).await.unwrap();
+    let positions = [next(&mut sub).await.position, next(&mut sub).await.position, next(&mut sub).await.position];
+    assert_eq!(t.hub.last_position(&["thing-created".to_string()]).await.unwrap(), positions[1]);
+    assert_eq!(t.hub.last_position(&["thing-created".to_string(), "other-happened".to_string()]).await.unwrap(), positions[2]);
+    assert_eq!(t.hub.last_position(&[]).await.unwrap(), positions[2]);
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod embedded {
@@ -150,4 +161,5 @@ conformance!(
     publishing_the_same_event_twice_stores_it_once,
     unparseable_events_are_delivered_as_bytes,
     positions_older_than_retention_are_refused,
+    the_last_position_of_some_types_is_known,
 );
