@@ -5,6 +5,7 @@
 //! drive the page through what people see (roles and text), not CSS internals, and write
 //! screenshots to `e2e/artifacts/` (ignored by git).
 
+use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
+use tessera_bff_kit::testing::TestBff;
 use tessera_host::client::DeployClient;
 use tessera_host::{Application, Config, Secret};
 use tokio::task::JoinHandle;
@@ -35,21 +37,38 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("e2e lives in the workspace").to_path_buf()
 }
 
-/// A running host with a fresh data directory.
+/// The reference system's apps, in deploy order.
+pub const APPS: [&str; 6] = ["nav", "menus", "cart", "orders", "restaurant", "driver"];
+
+/// A running host with a fresh data directory, and the BFFs when started with them.
 #[derive(Debug)]
 pub struct System {
     pub url: String,
     pub deploy: DeployClient,
     pub dist: PathBuf,
     pub data: tempfile::TempDir,
+    /// The BFFs by app name (in-process, port 0, SQLite files and the embedded hub in `data`).
+    pub bffs: BTreeMap<&'static str, TestBff>,
     server: JoinHandle<anyhow::Result<()>>,
 }
 
 impl System {
-    /// Starts a host and deploys every app in `dist/apps` (not the test fixtures).
+    /// Starts the host and every BFF, and deploys every app in `dist/apps` (not the test
+    /// fixtures) pointing at its BFF.
     pub async fn start(dist: &Path) -> anyhow::Result<Self> {
-        let system = Self::start_empty(dist).await?;
-        for name in ["nav", "menus", "cart", "orders", "restaurant", "driver"] {
+        let mut system = Self::start_empty(dist).await?;
+        let bff_dir = system.data.path().join("bffs");
+        let specs = [
+            ("menus", menus_bff::spec()),
+            ("cart", cart_bff::spec()),
+            ("orders", orders_bff::spec()),
+            ("restaurant", restaurant_bff::spec()),
+            ("driver", driver_bff::spec()),
+        ];
+        for (app, spec) in specs {
+            system.bffs.insert(app, TestBff::spawn_in(spec, &bff_dir).await.with_context(|| format!("starting the {app} BFF"))?);
+        }
+        for name in APPS {
             system.deploy_app(name).await?;
         }
         Ok(system)
@@ -63,7 +82,7 @@ impl System {
         let app = Application::build(config).await?;
         let url = format!("http://127.0.0.1:{}", app.port());
         let server = tokio::spawn(app.run_until_stopped(std::future::pending()));
-        Ok(Self { deploy: DeployClient::new(&url, "e2e-token"), url, dist: dist.to_path_buf(), data, server })
+        Ok(Self { deploy: DeployClient::new(&url, "e2e-token"), url, dist: dist.to_path_buf(), data, bffs: BTreeMap::new(), server })
     }
 
     /// The build directory of an app or fixture by name (`dist/index.json`).
@@ -73,8 +92,23 @@ impl System {
         Ok(self.dist.join(rel))
     }
 
+    /// Deploys a built app; an app whose BFF this system runs is pointed at it (a deployer
+    /// chooses `bff.upstream`; the build's default is the dev port).
     pub async fn deploy_app(&self, name: &str) -> anyhow::Result<()> {
-        self.deploy.deploy_dir(&self.app_dir(name)?).await.map(drop)
+        let dir = self.app_dir(name)?;
+        let Some(bff) = self.bffs.get(name) else {
+            return self.deploy.deploy_dir(&dir).await.map(drop);
+        };
+        let copy = tempfile::tempdir()?;
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            std::fs::copy(entry.path(), copy.path().join(entry.file_name()))?;
+        }
+        let manifest_path = copy.path().join("mfe.json");
+        let mut manifest: Value = serde_json::from_slice(&std::fs::read(&manifest_path)?)?;
+        manifest["bff"] = json!({ "upstream": bff.url });
+        std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest)?)?;
+        self.deploy.deploy_dir(copy.path()).await.map(drop)
     }
 
     /// The URL of an app's entry module in the current import map.
@@ -182,6 +216,15 @@ impl Browser {
 
     pub async fn eval(&self, script: &str) -> anyhow::Result<Value> {
         Ok(self.client.execute(script, vec![]).await?)
+    }
+
+    /// Signs in through the host's sign-in page as the demo user called `name` and comes
+    /// back to `return_to` (which then has to show `expect`, an XPath).
+    pub async fn sign_in(&self, system: &System, name: &str, return_to: &str, expect: &str) -> anyhow::Result<()> {
+        self.goto(&system.url(&format!("/auth/login?returnTo={return_to}"))).await?;
+        self.click(&format!("//button[@aria-label='Sign in as {name}']")).await?;
+        self.wait_for(expect).await?;
+        Ok(())
     }
 
     /// Writes a screenshot to `e2e/artifacts/screenshots/<name>.png`.

@@ -50,8 +50,7 @@ async fn a_parcel_mounts_inside_a_host_app_with_its_props() -> anyhow::Result<()
     let dist = dist_or_skip!();
     let system = System::start(&dist).await?;
     let browser = Browser::open(1280, 800).await?;
-    browser.goto(&system.url("/restaurants/trattoria-roma")).await?;
-    browser.wait_for(&heading("Trattoria Roma")).await?;
+    browser.sign_in(&system, "Alice Customer", "/restaurants/trattoria-roma", &heading("Trattoria Roma")).await?;
     // The cart app's parcel renders inside the menus app, labelled with the item it was given.
     let group = "//li[contains(@class,'menu-item')]//div[@data-parcel='cart/add-to-cart']//*[@role='group' and @aria-label='Add Pizza Margherita to cart']";
     browser.wait_for(group).await?;

@@ -1,9 +1,10 @@
 //! `cargo xtask dev`: the whole system on the embedded defaults, one command.
 //!
-//! Builds what is stale (cargo and the wasm pipeline are incremental), starts the host as a
-//! child process, deploys every built app through the deploy API (unchanged apps are no-ops),
-//! prints the URL and waits; Ctrl-C stops the children. Later services (BFFs, event hub,
-//! identity provider) start here too.
+//! Builds what is stale (cargo and the wasm pipeline are incremental), starts every BFF (each
+//! on the port its app's `mfe.json` names as `bff.upstream`, with its SQLite view store and
+//! the embedded event hub under the data directory) and the host as child processes, deploys
+//! every built app through the deploy API (unchanged apps are no-ops), prints the URL and
+//! waits; Ctrl-C stops the children.
 
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -38,13 +39,30 @@ impl Drop for Children {
 
 pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let dist = build::build()?;
-    let status = Command::new(paths::cargo()).current_dir(paths::root()).args(["build", "-p", "tessera-host"]).status()?;
+    let bffs = bff_upstreams()?;
+    let mut packages = vec!["tessera-host".to_string()];
+    packages.extend(bffs.iter().map(|(app, _)| format!("{app}-bff")));
+    let status = Command::new(paths::cargo())
+        .current_dir(paths::root())
+        .arg("build")
+        .args(packages.iter().flat_map(|p| ["-p", p.as_str()]))
+        .status()?;
     if !status.success() {
-        bail!("building the host failed");
+        bail!("building the host and the BFFs failed");
     }
     let data_dir = paths::root().join(&args.data_dir);
     let token_path = data_dir.join("host").join("deploy-token");
     let mut children = Children(Vec::new());
+    for (app, addr) in &bffs {
+        children.0.push(
+            Command::new(paths::target_dir().join("debug").join(format!("{app}-bff")))
+                .current_dir(paths::root())
+                .env("BFF_ADDR", addr)
+                .env("TESSERA_DATA_DIR", &data_dir)
+                .spawn()
+                .with_context(|| format!("starting the {app} BFF"))?,
+        );
+    }
     children.0.push(
         Command::new(paths::target_dir().join("debug").join("tessera-host"))
             .current_dir(paths::root())
@@ -58,6 +76,9 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let url = format!("http://{}", args.addr);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
+        for (app, addr) in &bffs {
+            wait_healthy(&format!("http://{addr}")).await.with_context(|| format!("the {app} BFF"))?;
+        }
         wait_healthy(&url).await?;
         let token = std::env::var("TESSERA_DEPLOY_TOKEN").ok().map(Ok).unwrap_or_else(|| std::fs::read_to_string(&token_path))?;
         let client = DeployClient::new(&url, token.trim());
@@ -86,4 +107,25 @@ async fn wait_healthy(url: &str) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     bail!("the host did not become healthy at {url} within 30 s")
+}
+
+/// The apps with a BFF crate (`bffs/<app>`) and the address their `mfe.json` fragment names
+/// as `bff.upstream`: the one place a dev port is written down.
+fn bff_upstreams() -> anyhow::Result<Vec<(String, String)>> {
+    let root = paths::root();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(root.join("micro-apps"))? {
+        let dir = entry?.path();
+        let Some(app) = dir.file_name().and_then(|n| n.to_str()).map(str::to_string) else { continue };
+        let Ok(text) = std::fs::read_to_string(dir.join("mfe.json")) else { continue };
+        let manifest: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("reading {}/mfe.json", dir.display()))?;
+        let Some(upstream) = manifest["bff"]["upstream"].as_str() else { continue };
+        if !root.join("bffs").join(&app).join("Cargo.toml").exists() {
+            continue;
+        }
+        let addr = upstream.trim_start_matches("http://").trim_end_matches('/').to_string();
+        found.push((app, addr));
+    }
+    found.sort();
+    Ok(found)
 }

@@ -3,7 +3,8 @@
 //! - `build`: compile the shell and every micro-app to wasm, bind, optimise, hash, print sizes;
 //! - `dev`: build what is stale, start the host on the embedded defaults, deploy every app;
 //! - `deploy <dir|app>`, `rollback <app>`, `list`: talk to a running host's deploy API;
-//! - `test`: everything the CI runs (unit, integration, end-to-end in Chromium).
+//! - `test`: everything the CI runs (unit, integration, end-to-end in Chromium);
+//! - `bench`: sizes and speed, as a Markdown table and `target/tessera/bench.json`.
 //!
 //! Layout: [`paths`] (where things are), [`build`] (the wasm pipeline), [`tools`] (the wasm
 //! target and wasm-opt, installed when missing), [`sizes`] (the size table), [`dev`], [`deploy`].
@@ -50,6 +51,11 @@ enum Command {
         #[command(flatten)]
         host: deploy::HostArgs,
     },
+    /// Measure sizes and speed (release build); prints a Markdown table, writes JSON.
+    Bench {
+        /// Only these areas (`hub`, `propagation`, `http`); all when empty.
+        areas: Vec<String>,
+    },
     /// Run every test: build the wasm, then unit, integration and end-to-end tests.
     Test {
         /// Extra arguments for `cargo test` (after `--`).
@@ -70,7 +76,20 @@ fn main() -> anyhow::Result<()> {
         Command::Rollback { app, host } => deploy::rollback(&host, &app),
         Command::List { host } => deploy::list(&host),
         Command::Test { args } => test(&args),
+        Command::Bench { areas } => bench(&areas),
     }
+}
+
+/// The benchmarks: an optimised build of `tessera-bench` (in the e2e crate), run from the root.
+fn bench(areas: &[String]) -> anyhow::Result<()> {
+    let status = std::process::Command::new(paths::cargo())
+        .current_dir(paths::root())
+        .args(["run", "--quiet", "--release", "-p", "tessera-e2e", "--bin", "tessera-bench", "--"])
+        .args(areas)
+        .env("TESSERA_BENCH_JSON", paths::target_dir().join("tessera").join("bench.json"))
+        .status()?;
+    anyhow::ensure!(status.success(), "the benchmarks failed");
+    Ok(())
 }
 
 /// The one command that runs all tests (called by `.ci/run`).

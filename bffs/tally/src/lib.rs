@@ -24,5 +24,5 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 pub const TALLY_INCREMENTED: &str = "tally-incremented";
 
 pub fn spec() -> BffSpec {
-    BffSpec { name: "tally", migrator: &MIGRATOR, routes: routes::router, handlers: vec![Arc::new(TallyView)] }
+    BffSpec { name: "tally", migrator: &MIGRATOR, routes: routes::router, handlers: vec![Arc::new(TallyView)], startup: None }
 }

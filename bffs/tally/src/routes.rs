@@ -142,7 +142,7 @@ async fn list_view(State(state): State<BffState>, headers: HeaderMap) -> Result<
         .iter()
         .map(|r| {
             as_of = as_of.max(r.get::<i64, _>(5));
-            json!({ "id": r.get::<String, _>(0), "label": r.get::<String, _>(1), "total": r.get::<i64, _>(2), "version": r.get::<i64, _>(3), "deltaSum": r.get::<i64, _>(4) })
+            json!({ "id": r.get::<String, _>(0), "label": r.get::<String, _>(1), "total": r.get::<i64, _>(2), "version": r.get::<i64, _>(3), "deltaSum": r.get::<i64, _>(4), "asOf": r.get::<i64, _>(5) })
         })
         .collect();
     Ok(cached_json(&headers, &json!({ "tallies": tallies, "asOf": as_of }), Cache::Private, as_of))

@@ -1,76 +1,58 @@
-//! `cart`: the `add-to-cart` parcel inside menu items, and the cart page (customer).
+//! `cart`: the `add-to-cart` parcel inside menu items, and the cart page with checkout
+//! (customer).
 //!
-//! Skeleton: the parcel and the page are real and talk through the `cart:item-added` window
-//! event; the cart lives in this page's memory until the cart BFF stores it.
+//! Both talk to the cart BFF, which keeps one cart per signed-in customer. After every change
+//! the app emits the window event `cart:changed` `{itemCount}` so other parts of the page can
+//! refresh; checkout turns the cart into an order and opens `/orders/{id}`.
+//!
+//! Layout: [`api`] (the BFF calls and their views), [`add_to_cart`] (the parcel), [`pages`]
+//! (the `/cart` page and its checkout form); this file holds the root that picks what to
+//! render and the pieces both share.
+
+mod add_to_cart;
+mod api;
+mod pages;
 
 use leptos::prelude::*;
-use serde::Deserialize;
 use tessera_mfe::runtime;
 use wasm_bindgen::JsValue;
 
-/// What a host app passes to the `add-to-cart` parcel.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ItemProps {
-    item_id: String,
-    name: String,
-    price_cents: u32,
-}
+/// Tells the shell this instance's first data is on screen: once, after the browser painted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadyMark(StoredValue<Option<String>>);
 
-const MAX_QUANTITY: u32 = 20;
-
-#[component]
-fn AddToCart() -> impl IntoView {
-    let Some(item) = tessera_mfe::parcel_props::<ItemProps>() else {
-        return view! { <span class="badge badge-danger">"Missing item"</span> }.into_any();
-    };
-    let quantity = RwSignal::new(1u32);
-    let added = RwSignal::new(false);
-    let label = item.name.clone();
-    let add = move |_| {
-        runtime::emit(
-            "cart:item-added",
-            &runtime::object(&[
-                ("itemId", JsValue::from_str(&item.item_id)),
-                ("name", JsValue::from_str(&item.name)),
-                ("priceCents", JsValue::from(item.price_cents)),
-                ("quantity", JsValue::from(quantity.get_untracked())),
-            ]),
-        );
-        added.set(true);
-    };
-    view! {
-        <div class="row" role="group" aria-label=format!("Add {label} to cart")>
-            <div class="qty">
-                <button type="button" class="btn btn-sm btn-secondary" aria-label="One less"
-                    disabled={move || quantity.get() <= 1} on:click=move |_| quantity.update(|q| *q = q.saturating_sub(1).max(1))>"−"</button>
-                <span aria-live="polite">{move || quantity.get()}</span>
-                <button type="button" class="btn btn-sm btn-secondary" aria-label="One more"
-                    disabled={move || quantity.get() >= MAX_QUANTITY} on:click=move |_| quantity.update(|q| *q = (*q + 1).min(MAX_QUANTITY))>"+"</button>
-            </div>
-            <button type="button" class="btn btn-sm btn-primary" on:click=add>
-                {move || if added.get() { "Add more" } else { "Add" }}
-            </button>
-        </div>
+impl ReadyMark {
+    fn new(app: String) -> Self {
+        Self(StoredValue::new(Some(app)))
     }
-    .into_any()
+
+    pub(crate) fn mark(self) {
+        if let Some(app) = self.0.try_update_value(Option::take).flatten() {
+            request_animation_frame(move || runtime::app_ready(&app));
+        }
+    }
 }
 
+/// Tells the rest of the page the cart changed (`cart:changed` `{itemCount}`).
+pub(crate) fn announce(cart: &api::CartView) {
+    runtime::emit("cart:changed", &runtime::object(&[("itemCount", JsValue::from_f64(cart.item_count as f64))]));
+}
+
+/// The host's sign-in page, coming back to `return_to` afterwards.
+pub(crate) fn sign_in_href(return_to: &str) -> String {
+    format!("/auth/login?returnTo={return_to}")
+}
+
+/// What a signed-out customer sees instead of a cart.
 #[component]
-fn CartPage() -> impl IntoView {
+fn SignInPrompt(#[prop(into)] return_to: String) -> impl IntoView {
     view! {
-        <div class="page">
-            <div class="page-header">
-                <div>
-                    <h1>"Your cart"</h1>
-                    <p class="lede">"Items from one restaurant at a time."</p>
-                </div>
-            </div>
-            <div class="empty-state">
-                <h2>"Your cart is empty"</h2>
-                <p>"Add dishes from a restaurant's menu and they show up here."</p>
-                <a class="btn btn-primary" href="/">"Browse restaurants"</a>
-            </div>
+        <div class="empty-state">
+            <span class="empty-state-icon" aria-hidden="true">"🔑"</span>
+            <h2>"Sign in to see your cart"</h2>
+            <p>"Your cart is kept with your account, so the dishes you pick are there on every device."</p>
+            // A full page load: signing in is the host's page, not a micro-app route.
+            <a class="btn btn-primary" href=sign_in_href(&return_to) data-external="">"Sign in"</a>
         </div>
     }
 }
@@ -78,13 +60,14 @@ fn CartPage() -> impl IntoView {
 fn app() -> impl IntoView {
     let props = tessera_mfe::use_props();
     let current = props.get_untracked();
-    if current.parcel.is_none() {
-        runtime::app_ready(&current.name);
-    }
     match current.parcel.as_deref() {
-        Some("add-to-cart") => view! { <AddToCart/> }.into_any(),
+        // Parcels never mark the app ready: the host app's data is what the user waits for.
+        Some("add-to-cart") => add_to_cart::parcel(),
         Some(other) => view! { <span class="badge badge-danger">{format!("Unknown parcel {other}")}</span> }.into_any(),
-        None => view! { <CartPage/> }.into_any(),
+        None => {
+            provide_context(ReadyMark::new(current.name));
+            pages::cart::page()
+        }
     }
 }
 

@@ -1,10 +1,10 @@
 //! `nav`: the always-on app that frames every page: the header with the product name, the
 //! connection status and the sign-in area, and the left navigation built from the
-//! `left-nav` mount point (filtered by role once a session exists).
+//! `left-nav` mount point (filtered by the signed-in user's roles).
 
 use leptos::prelude::*;
 use serde::Deserialize;
-use tessera_mfe::runtime;
+use tessera_mfe::{Session, runtime};
 use wasm_bindgen::JsValue;
 
 /// One `left-nav` entry from `/mount-points.json`.
@@ -34,30 +34,37 @@ fn call(method: &str) -> JsValue {
         .unwrap_or(JsValue::NULL)
 }
 
-/// The signed-in user's roles, or `None` while there is no session.
-fn session_roles() -> Option<Vec<String>> {
-    let session = call("session");
-    if session.is_null() || session.is_undefined() {
-        return None;
-    }
-    let roles = js_sys::Reflect::get(&session, &JsValue::from_str("roles")).ok()?;
-    serde_wasm_bindgen::from_value(roles).ok()
+/// The entries this session may see: signed-in users by their roles; guests what a customer
+/// sees (browsing is open, ordering asks them to sign in).
+fn left_nav(session: &Session) -> Vec<NavEntry> {
+    let points: MountPoints = serde_wasm_bindgen::from_value(call("mountPoints")).unwrap_or_default();
+    let visible = |entry: &NavEntry| {
+        entry.roles.is_empty()
+            || if session.signed_in { entry.roles.iter().any(|r| session.has_role(r)) } else { entry.roles.iter().any(|r| r == "customer") }
+    };
+    points.mount_points.get("left-nav").cloned().unwrap_or_default().into_iter().filter(visible).collect()
 }
 
-fn left_nav() -> Vec<NavEntry> {
-    let points: MountPoints = serde_wasm_bindgen::from_value(call("mountPoints")).unwrap_or_default();
-    let roles = session_roles();
-    points
-        .mount_points
-        .get("left-nav")
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|entry| match &roles {
-            None => true,
-            Some(roles) => entry.roles.is_empty() || entry.roles.iter().any(|r| roles.contains(r)),
-        })
-        .collect()
+/// The sign-in area: who is signed in and a way out, or a way in that comes back here.
+#[component]
+fn SessionArea(session: RwSignal<Session>, path: RwSignal<String>) -> impl IntoView {
+    move || {
+        let current = session.get();
+        if current.signed_in {
+            let initial = current.name.chars().next().unwrap_or('?').to_string();
+            view! {
+                <span class="avatar" aria-hidden="true">{initial}</span>
+                <span class="session-name">{current.name.clone()}</span>
+                <form method="post" action="/auth/logout">
+                    <button type="submit" class="btn btn-sm btn-ghost">"Sign out"</button>
+                </form>
+            }
+            .into_any()
+        } else {
+            let href = format!("/auth/login?returnTo={}", js_sys::encode_uri_component(&path.get()));
+            view! { <a class="btn btn-sm btn-primary" href=href>"Sign in"</a> }.into_any()
+        }
+    }
 }
 
 /// The entry for the current path: the one whose `to` is the longest prefix of it.
@@ -71,13 +78,15 @@ fn current_key(entries: &[NavEntry], path: &str) -> Option<String> {
 
 fn app() -> impl IntoView {
     let props = tessera_mfe::use_props();
-    let entries = RwSignal::new(left_nav());
+    let session = tessera_mfe::use_session();
+    let entries = RwSignal::new(left_nav(&session.get_untracked()));
+    Effect::new(move |_| entries.set(left_nav(&session.get())));
     let path = RwSignal::new(props.get_untracked().path);
     let online = RwSignal::new(web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true));
     let version = RwSignal::new(call("version").as_string().unwrap_or_default());
 
     runtime::use_window_event("mfe:composition", move |_| {
-        entries.set(left_nav());
+        entries.set(left_nav(&session.get_untracked()));
         version.set(call("version").as_string().unwrap_or_default());
     });
     runtime::use_window_event("mfe:route", move |detail| {
@@ -108,7 +117,7 @@ fn app() -> impl IntoView {
                 </span>
             </div>
             <div class="session">
-                <span class="muted">"Guest"</span>
+                <SessionArea session=session path=path/>
             </div>
         </header>
         <nav class="sidenav" aria-label="Main">

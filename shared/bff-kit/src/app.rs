@@ -34,7 +34,12 @@ pub struct BffSpec {
     /// The query and command routes.
     pub routes: fn() -> Router<BffState>,
     pub handlers: Vec<Arc<dyn Handler>>,
+    /// Runs once after migrations, before serving (seeding reference data through the outbox).
+    pub startup: Option<Startup>,
 }
+
+/// A startup step: gets the state once the store is migrated.
+pub type Startup = fn(BffState) -> std::pin::Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
 
 /// What handlers share.
 #[derive(Debug, Clone)]
@@ -69,6 +74,9 @@ impl Application {
             .with_context(|| format!("connecting to the event hub at {}", config.event_hub_url()))?;
         let relay = Relay::new(store.clone(), hub.clone());
         let state = BffState { name: spec.name, store: store.clone(), hub: hub.clone(), relay: relay.clone() };
+        if let Some(startup) = spec.startup {
+            startup(state.clone()).await.with_context(|| format!("starting the {} BFF", spec.name))?;
+        }
         let listeners = spec.handlers.into_iter().map(|h| Listener::new(store.clone(), hub.clone(), h, relay.wakeup.clone())).collect();
         let metrics = crate::metrics::handle();
         let router = (spec.routes)()

@@ -11,12 +11,14 @@
 //!   publishes them (at-least-once, backing off while the hub is down).
 //!
 //! [`app`] ties them together: configuration, tracing, `/health`, `/metrics`, graceful
-//! shutdown. Errors map to HTTP in [`error`].
+//! shutdown. Errors map to HTTP in [`error`]; [`auth`] says who is calling; [`input`] checks what they send.
 
 pub mod app;
+pub mod auth;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod input;
 pub mod listener;
 pub mod metrics;
 pub mod outbox;
@@ -25,6 +27,7 @@ pub mod store;
 pub mod testing;
 
 pub use app::{Application, BffSpec, BffState};
+pub use auth::{Caller, MaybeCaller};
 pub use config::BffConfig;
 pub use error::ApiError;
 pub use listener::{Handler, Listener};

@@ -1,5 +1,6 @@
-//! Test support: a real PostgreSQL server (Debian's `postgresql` package) in a temporary
-//! directory on a free loopback port, with a fresh database per test.
+//! Test support: [`TestBff`] (a BFF on port 0 with its own data directory and identity
+//! headers for [`TestUser`]s) and a real PostgreSQL server (Debian's `postgresql` package) in
+//! a temporary directory on a free loopback port, with a fresh database per test.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -80,4 +81,118 @@ impl Drop for PostgresServer {
         let data = self.dir.path().join("data").display().to_string();
         let _ = self.run("pg_ctl", &["-D", &data, "-m", "immediate", "stop"]);
     }
+}
+
+/// A user for requests in tests (the identity headers the host sets).
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub name: String,
+    pub roles: Vec<String>,
+}
+
+impl TestUser {
+    pub fn new(id: &str, roles: &[&str]) -> Self {
+        Self { id: id.to_string(), name: id.to_string(), roles: roles.iter().map(|r| r.to_string()).collect() }
+    }
+}
+
+/// A BFF started for a test on port 0 with a SQLite view store, on an embedded hub in a
+/// temporary directory that other BFFs of the same test may share ([`TestBff::spawn_in`]).
+#[derive(Debug)]
+pub struct TestBff {
+    pub url: String,
+    pub http: reqwest::Client,
+    pub state: crate::BffState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestBff {
+    /// Starts `spec` with its data (`<name>.db`) and the hub (`events.db`) under `dir`.
+    pub async fn spawn_in(spec: crate::BffSpec, dir: &std::path::Path) -> anyhow::Result<Self> {
+        let app = crate::Application::build(crate::BffConfig::for_data_dir(dir.to_path_buf()), spec).await?;
+        let url = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until_stopped(async move {
+            let _ = stopped.await;
+        }));
+        Ok(Self { url, http: reqwest::Client::new(), state, stop: Some(stop), task: Some(task) })
+    }
+
+    /// A request as `user` (or anonymous).
+    pub fn request(&self, method: reqwest::Method, path: &str, user: Option<&TestUser>) -> reqwest::RequestBuilder {
+        let mut request = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(user) = user {
+            request = request
+                .header(crate::auth::USER_HEADER, &user.id)
+                .header(crate::auth::NAME_HEADER, &user.name)
+                .header(crate::auth::ROLES_HEADER, user.roles.join(","));
+        }
+        request
+    }
+
+    /// `GET path` as `user`, returning the status and the JSON body (`Null` when empty).
+    pub async fn get(&self, path: &str, user: Option<&TestUser>) -> anyhow::Result<(reqwest::StatusCode, serde_json::Value)> {
+        let response = self.request(reqwest::Method::GET, path, user).send().await?;
+        Ok((response.status(), json_body(response).await?))
+    }
+
+    /// A command: `method path` with a JSON body and an idempotency key, as `user`.
+    pub async fn command(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        user: &TestUser,
+        key: &str,
+        body: serde_json::Value,
+    ) -> anyhow::Result<(reqwest::StatusCode, serde_json::Value)> {
+        let response = self.request(method, path, Some(user)).header(crate::commands::IDEMPOTENCY_KEY, key).json(&body).send().await?;
+        Ok((response.status(), json_body(response).await?))
+    }
+
+    /// Waits until `check` passes on `GET path` (views are eventually consistent).
+    pub async fn eventually(
+        &self,
+        path: &str,
+        user: Option<&TestUser>,
+        check: impl Fn(&serde_json::Value) -> bool,
+    ) -> anyhow::Result<serde_json::Value> {
+        let started = std::time::Instant::now();
+        loop {
+            let (status, body) = self.get(path, user).await?;
+            if status.is_success() && check(&body) {
+                return Ok(body);
+            }
+            if started.elapsed() > std::time::Duration::from_secs(15) {
+                bail!("GET {path} never matched; last answer {status}: {body}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Stops the BFF gracefully.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await??;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TestBff {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
+async fn json_body(response: reqwest::Response) -> anyhow::Result<serde_json::Value> {
+    let bytes = response.bytes().await?;
+    if bytes.is_empty() { Ok(serde_json::Value::Null) } else { Ok(serde_json::from_slice(&bytes)?) }
 }

@@ -19,15 +19,21 @@
 //! output in an ES module whose exports call the functions generated here.
 //!
 //! Layout: [`props`] (what the shell passes), [`lifecycle`] (instances by element),
-//! [`runtime`] (talking to the shell), [`parcel`] (mounting another app inside this one).
+//! [`runtime`] (talking to the shell), [`parcel`] (mounting another app inside this one),
+//! [`api`] (JSON requests to the app's BFF), [`session`] (who is signed in), [`ui`] (the
+//! loading, error and empty states every app shows the same way).
 
+pub mod api;
 pub mod lifecycle;
 pub mod parcel;
 pub mod props;
 pub mod runtime;
+pub mod session;
+pub mod ui;
 
 pub use parcel::Parcel;
 pub use props::{Props, parcel_props, use_props};
+pub use session::{Session, session, use_session};
 
 /// Re-exports used by [`export_app!`]; not part of the API.
 #[doc(hidden)]

@@ -25,5 +25,9 @@ pub fn start() {
     let composition = composition::Composition::start();
     let router = router::Router::install();
     runtime::install(composition.clone(), router.clone());
-    leptos::mount::mount_to_body(move || layout::shell(composition, router));
+    // Apps mount once the session is known, so none renders a signed-out flash first.
+    leptos::task::spawn_local(async move {
+        runtime::load_session().await;
+        leptos::mount::mount_to_body(move || layout::shell(composition, router));
+    });
 }

@@ -38,7 +38,9 @@ impl Router {
                 return;
             };
             let same_origin = web_sys::window().and_then(|w| w.location().origin().ok()).is_some_and(|o| o == anchor.origin());
-            if !same_origin || !anchor.target().is_empty() || anchor.has_attribute("download") || anchor.has_attribute("data-external") {
+            // The host's own pages (sign-in) and APIs load for real, not through the router.
+            let host_owned = ["/auth/", "/api/", "/_deploy/"].iter().any(|p| anchor.pathname().starts_with(p));
+            if !same_origin || host_owned || !anchor.target().is_empty() || anchor.has_attribute("download") || anchor.has_attribute("data-external") {
                 return;
             }
             event.prevent_default();

@@ -4,9 +4,11 @@
 //! - `mountParcel(app, parcel, element, props)`: mount another app's parcel, resolving to
 //!   `{unmount(), update(props)}`;
 //! - `mountPoints()`: the current `mount-points` object; `version()`: the composition version;
-//! - `path()`: the current path; `session()`: the signed-in user, or `null`.
+//! - `path()`: the current path; `session()`: `{signedIn, userId, name, roles}` from the host,
+//!   or `null` while unknown.
 //!
-//! Changes are announced as window events: `mfe:composition` `{version}` and `mfe:route` `{path}`.
+//! Changes are announced as window events: `mfe:composition` `{version}`, `mfe:route` `{path}`
+//! and `mfe:session` (the session).
 
 use std::cell::{Cell, RefCell};
 
@@ -23,6 +25,7 @@ use crate::router::Router;
 thread_local! {
     static MOUNT_POINTS: RefCell<JsValue> = RefCell::new(JsValue::NULL);
     static VERSION: RefCell<String> = const { RefCell::new(String::new()) };
+    static SESSION: RefCell<JsValue> = RefCell::new(JsValue::NULL);
     static NEXT_INSTANCE: Cell<u64> = const { Cell::new(1) };
 }
 
@@ -60,6 +63,18 @@ pub(crate) fn composition_changed(loaded: &Loaded) {
     emit("mfe:composition", &object(&[("version", loaded.apps.version.as_str().into())]));
 }
 
+/// Asks the host who is signed in (`/auth/session`) and announces it as `mfe:session`.
+/// Apps are mounted after this resolves, so their first `session()` is already right; an
+/// unreachable host leaves the session unknown (`null`).
+pub(crate) async fn load_session() {
+    let session = match crate::loader::await_promise(crate::loader::fetch_json("/auth/session", None)).await {
+        Ok(answer) => Reflect::get(&answer, &JsValue::from_str("body")).unwrap_or(JsValue::NULL),
+        Err(_) => JsValue::NULL,
+    };
+    SESSION.with(|s| *s.borrow_mut() = session.clone());
+    emit("mfe:session", &session);
+}
+
 pub(crate) fn route_changed(path: &str) {
     emit("mfe:route", &object(&[("path", path.into())]));
 }
@@ -75,7 +90,7 @@ pub(crate) fn install(composition: Composition, router: Router) {
     set_fn(&api, "path", Closure::<dyn Fn() -> String>::new(move || router.path.get_untracked()).into_js_value());
     set_fn(&api, "mountPoints", Closure::<dyn Fn() -> JsValue>::new(|| MOUNT_POINTS.with(|m| m.borrow().clone())).into_js_value());
     set_fn(&api, "version", Closure::<dyn Fn() -> String>::new(|| VERSION.with(|v| v.borrow().clone())).into_js_value());
-    set_fn(&api, "session", Closure::<dyn Fn() -> JsValue>::new(|| JsValue::NULL).into_js_value());
+    set_fn(&api, "session", Closure::<dyn Fn() -> JsValue>::new(|| SESSION.with(|s| s.borrow().clone())).into_js_value());
     let mount_parcel = move |app: String, parcel: String, element: HtmlElement, props: JsValue| -> Promise {
         future_to_promise(async move { mount_parcel(composition, router, app, parcel, element, props).await.map_err(|e| JsValue::from(js_sys::Error::new(&e))) })
     };

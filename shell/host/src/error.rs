@@ -25,6 +25,8 @@ pub enum ApiError {
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
     BadGateway(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -47,6 +49,7 @@ impl IntoResponse for ApiError {
             Self::Conflict { field, reason } => (StatusCode::CONFLICT, Some(field.clone()), reason.clone()),
             Self::BadUpload(reason) => (StatusCode::BAD_REQUEST, None, reason.clone()),
             Self::NotFound(reason) => (StatusCode::NOT_FOUND, None, reason.clone()),
+            Self::Forbidden(reason) => (StatusCode::FORBIDDEN, None, reason.clone()),
             Self::BadGateway(reason) => (StatusCode::BAD_GATEWAY, None, reason.clone()),
             Self::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "internal error");

@@ -3,11 +3,12 @@
 //! - serves the master manifests (`/importmap.json`, `/apps.json`, `/mount-points.json`)
 //!   with ETags, and content-hashed bundles (`/apps/…`, `/shell/…`) as immutable;
 //! - accepts deploys, rollbacks and listings on `/_deploy/…` (deploy token required);
-//! - proxies `/api/<app>/…` to the BFF upstream the app's manifest declares.
+//! - proxies `/api/<app>/…` to the BFF upstream the app's manifest declares, telling it who
+//!   is signed in (development sign-in until OIDC: [`identity`]).
 //!
 //! Run it with `cargo xtask dev` (which also builds and deploys every app) or directly with
 //! `tessera-host --help`. Layout: [`config`], [`store`] (deployed versions and the
-//! composition), [`assets`] (pages and files), [`deploy_api`], [`proxy`], [`client`] (the
+//! composition), [`assets`] (pages and files), [`deploy_api`], [`proxy`], [`identity`], [`client`] (the
 //! deploy API client used by `cargo xtask deploy` and the tests), [`error`].
 
 pub mod assets;
@@ -15,6 +16,7 @@ pub mod client;
 pub mod config;
 pub mod deploy_api;
 pub mod error;
+pub mod identity;
 pub mod proxy;
 pub mod store;
 pub mod telemetry;
@@ -67,6 +69,7 @@ impl Application {
         let router = Router::new()
             .merge(deploy_api::router().layer(DefaultBodyLimit::max(body_limit)))
             .merge(proxy::router())
+            .merge(identity::router())
             .merge(assets::router())
             .layer(CompressionLayer::new())
             .layer(TraceLayer::new_for_http())

@@ -1,5 +1,9 @@
 //! `/api/<app>/…` → the BFF upstream declared in that app's current manifest, so a newly
 //! deployed app's BFF is reachable without changing the host's configuration.
+//!
+//! The proxy tells the BFF who is calling ([`crate::identity`]) and refuses state-changing
+//! requests without the anti-CSRF header `X-CSRF` (403): a cross-site form can send the
+//! session cookie but cannot set a custom header.
 
 use axum::Router;
 use axum::body::Body;
@@ -9,11 +13,15 @@ use axum::response::Response;
 use axum::routing::any;
 
 use crate::AppState;
+use crate::identity;
 use crate::error::ApiError;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/{app}", any(forward_root)).route("/api/{app}/{*rest}", any(forward))
 }
+
+/// Present on every state-changing request the apps send (the SDK sets it).
+const CSRF_HEADER: &str = "x-csrf";
 
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1).
 fn hop_by_hop(name: &HeaderName) -> bool {
@@ -37,7 +45,12 @@ async fn forward(State(state): State<AppState>, Path((app, _)): Path<(String, St
     let query = request.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
     let url = format!("{}/{rest}{query}", bff.upstream.trim_end_matches('/'));
 
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    if !parts.method.is_safe() && !parts.headers.contains_key(CSRF_HEADER) {
+        return Err(ApiError::Forbidden("state-changing requests need the X-CSRF header".into()));
+    }
+    let user = identity::user_of(&parts.headers);
+    identity::vouch(&mut parts.headers, user);
     let mut upstream = state.http.request(parts.method, &url);
     for (name, value) in &parts.headers {
         if !hop_by_hop(name) {

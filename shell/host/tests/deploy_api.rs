@@ -628,9 +628,17 @@ async fn a_restarted_host_serves_the_same_composition_from_its_data_dir() {
 // The BFF proxy
 // ---------------------------------------------------------------------------------------------
 
-/// A stand-in BFF: `GET /hello` echoes its query, `POST /echo` its body, anything else its URI.
+/// A stand-in BFF: `GET /hello` echoes its query, `POST /echo` its body, `GET /whoami` the
+/// identity headers it received, anything else its URI.
 async fn spawn_bff() -> String {
     let router = axum::Router::new()
+        .route(
+            "/whoami",
+            axum::routing::get(|headers: axum::http::HeaderMap| async move {
+                let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
+                format!("{} {} {}", get("x-tessera-user"), get("x-tessera-name"), get("x-tessera-roles"))
+            }),
+        )
         .route("/hello", axum::routing::get(|RawQuery(query): RawQuery| async move { format!("hello from the bff: {}", query.unwrap_or_default()) }))
         .route("/echo", axum::routing::post(|body: String| async move { format!("echo: {body}") }))
         .fallback(|uri: Uri| async move { (StatusCode::IM_A_TEAPOT, uri.to_string()) });
@@ -662,7 +670,7 @@ async fn api_requests_are_proxied_to_the_bff_the_manifest_declares() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.text().await.unwrap(), "hello from the bff: x=1");
 
-    let response = app.http.post(app.url("/api/shop/echo")).body("ping").send().await.unwrap();
+    let response = app.http.post(app.url("/api/shop/echo")).header("x-csrf", "1").body("ping").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.text().await.unwrap(), "echo: ping");
 
@@ -704,4 +712,41 @@ async fn api_requests_for_unknown_apps_or_apps_without_a_bff_are_not_found() {
         let body: Value = response.json().await.expect("a JSON error");
         assert_error_body(&body, None);
     }
+}
+
+#[tokio::test]
+async fn state_changing_api_requests_without_the_anti_csrf_header_are_forbidden() {
+    let app = spawn_app().await;
+    app.deploy_ok(app_with_bff("shop", &spawn_bff().await)).await;
+    for method in [reqwest::Method::POST, reqwest::Method::PUT, reqwest::Method::DELETE] {
+        let response = app.http.request(method.clone(), app.url("/api/shop/echo")).body("ping").send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{method}");
+        let body: Value = response.json().await.expect("a JSON error");
+        assert!(body["error"].as_str().unwrap().contains("X-CSRF"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn the_bff_learns_the_signed_in_user_from_the_host_and_never_from_the_browser() {
+    let app = spawn_app().await;
+    app.deploy_ok(app_with_bff("shop", &spawn_bff().await)).await;
+    let forged = app.http.get(app.url("/api/shop/whoami")).header("x-tessera-user", "mallory").header("x-tessera-roles", "restaurant");
+
+    assert_eq!(forged.send().await.unwrap().text().await.unwrap(), "- - -", "a signed-out browser claims nothing");
+
+    let signed_in = app
+        .http
+        .get(app.url("/api/shop/whoami"))
+        .header("cookie", "tessera_dev_user=rita")
+        .header("x-tessera-user", "mallory")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.text().await.unwrap(), "rita Rita Rossi restaurant");
+
+    let session: Value = app.http.get(app.url("/auth/session")).header("cookie", "tessera_dev_user=rita").send().await.unwrap().json().await.unwrap();
+    assert_eq!(session["signedIn"], true);
+    assert_eq!(session["roles"], json!(["restaurant"]));
+    let session: Value = app.get("/auth/session").await.json().await.unwrap();
+    assert_eq!(session["signedIn"], false);
 }

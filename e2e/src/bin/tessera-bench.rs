@@ -1,0 +1,278 @@
+//! `tessera-bench` (run it as `cargo xtask bench`): measures the platform and prints one
+//! Markdown table; the same numbers go to `target/tessera/bench.json` so runs can be compared.
+//!
+//! Everything runs on this machine, in one process where it can (loopback HTTP, real SQLite
+//! files, the embedded hub and a real `nats-server`). Each figure is the median of several
+//! runs; the spread between runs is reported as noise. These are reports, not tests.
+//!
+//! - `hub`: append throughput (batches of 100) and catch-up rate of a fresh consumer, per engine;
+//! - `propagation`: a command accepted by one BFF → the event applied to another BFF's view,
+//!   p50/p99, at 100 and 1,000 commands/s;
+//! - `http`: `GET` throughput and p50/p99 of a BFF view query against a bare axum hello-world
+//!   under the same load, and their ratio.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, ensure};
+use serde_json::{Value, json};
+use tessera_bff_kit::testing::{TestBff, TestUser};
+use tessera_contracts::{Envelope, EventType};
+use tessera_event_hub::testing::{Engine, TestHub};
+use tessera_event_hub::{Retention, StartFrom};
+
+const RUNS: usize = 3;
+
+/// One measured figure.
+#[derive(Debug, Clone)]
+struct Row {
+    area: &'static str,
+    what: String,
+    value: f64,
+    unit: &'static str,
+    /// (max - min) / median over the runs, in percent.
+    noise: f64,
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values[values.len() / 2]
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index]
+}
+
+/// Runs `measure` RUNS times; each run yields named values; reports medians and spread.
+async fn repeat<F, Fut>(area: &'static str, units: &[(&str, &'static str)], mut measure: F) -> anyhow::Result<Vec<Row>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Vec<f64>>>,
+{
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); units.len()];
+    for _ in 0..RUNS {
+        let values = measure().await?;
+        for (i, v) in values.into_iter().enumerate() {
+            samples[i].push(v);
+        }
+    }
+    Ok(units
+        .iter()
+        .zip(samples.iter_mut())
+        .map(|((what, unit), values)| {
+            let (min, max) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+            let m = median(values);
+            Row { area, what: what.to_string(), value: m, unit, noise: if m > 0.0 { (max - min) / m * 100.0 } else { 0.0 } }
+        })
+        .collect())
+}
+
+fn event(n: usize) -> Envelope {
+    Envelope::new(EventType::parse("bench-happened").expect("valid"), "bench", &format!("p{}", n % 16), &n.to_string(), tessera_bff_kit::now_millis(), json!({ "n": n }))
+}
+
+/// Appends `total` events in batches of 100, then a fresh consumer reads them all.
+async fn hub_run(engine: Engine, total: usize) -> anyhow::Result<Vec<f64>> {
+    let hub = TestHub::start(engine, Retention::default()).await?;
+    let events: Vec<Envelope> = (0..total).map(event).collect();
+    let started = Instant::now();
+    for batch in events.chunks(100) {
+        hub.hub.publish(batch).await?;
+    }
+    let append = total as f64 / started.elapsed().as_secs_f64();
+    let mut subscription = hub.hub.subscribe("bench-reader", &[], StartFrom::Beginning).await?;
+    let started = Instant::now();
+    for _ in 0..total {
+        let delivered = subscription.next().await?;
+        subscription.ack(delivered.position).await?;
+    }
+    let catch_up = total as f64 / started.elapsed().as_secs_f64();
+    Ok(vec![append, catch_up])
+}
+
+/// Two tally BFFs on one hub: the producer accepts increments at `rate` per second; each goes
+/// to its own tally, so the consumer's view row of that tally records when it was applied.
+async fn propagation_run(dir: &Path, rate: u32, count: usize) -> anyhow::Result<Vec<f64>> {
+    let producer = TestBff::spawn_in(tally_bff::spec(), &dir.join("producer")).await?;
+    // Both on the producer's hub: the consumer gets its own store but shares `events.db`.
+    let mut config = tessera_bff_kit::BffConfig::for_data_dir(dir.join("consumer"));
+    config.event_hub_url = Some(dir.join("producer").join("events.db").display().to_string());
+    let consumer_app = tessera_bff_kit::Application::build(config, tally_bff::spec()).await?;
+    let consumer_url = format!("http://127.0.0.1:{}", consumer_app.port());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let consumer = tokio::spawn(consumer_app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    let user = TestUser::new("bench", &[]);
+    let run = format!("{:x}", rand::random::<u32>());
+    for i in 0..count {
+        let (status, _) = producer.command(reqwest::Method::PUT, &format!("/tallies/{run}-{i}"), &user, &format!("c-{run}-{i}"), json!({ "label": "bench" })).await?;
+        ensure!(status.is_success(), "create: {status}");
+    }
+    let producer = Arc::new(producer);
+    let interval = Duration::from_secs_f64(1.0 / f64::from(rate));
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut sends = Vec::with_capacity(count);
+    for i in 0..count {
+        ticker.tick().await;
+        let (producer, user, run) = (producer.clone(), user.clone(), run.clone());
+        sends.push(tokio::spawn(async move {
+            let (status, _) = producer.command(reqwest::Method::POST, &format!("/tallies/{run}-{i}/increments"), &user, &format!("i-{run}-{i}"), json!({ "by": 1 })).await?;
+            ensure!(status.is_success(), "increment: {status}");
+            anyhow::Ok((format!("{run}-{i}"), tessera_bff_kit::now_millis()))
+        }));
+    }
+    let mut accepted = std::collections::HashMap::new();
+    for send in sends {
+        let (id, at) = send.await??;
+        accepted.insert(id, at);
+    }
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let rows = loop {
+        let view: Value = http.get(format!("{consumer_url}/views/tallies")).send().await?.json().await?;
+        let rows: Vec<Value> = view["tallies"].as_array().cloned().unwrap_or_default().into_iter().filter(|t| t["total"] == 1).collect();
+        if rows.len() >= count {
+            break rows;
+        }
+        ensure!(Instant::now() < deadline, "the consumer applied only {} of {count}", rows.len());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut latencies: Vec<f64> = rows
+        .iter()
+        .filter_map(|t| Some((t["asOf"].as_i64()? - accepted.get(t["id"].as_str()?)?) as f64))
+        .collect();
+    latencies.sort_by(|a, b| a.total_cmp(b));
+    let _ = stop.send(());
+    consumer.await??;
+    Ok(vec![percentile(&latencies, 0.5).max(0.0), percentile(&latencies, 0.99).max(0.0)])
+}
+
+/// `concurrency` clients hammer `url` for `seconds`; returns requests/s, p50 and p99 (ms).
+async fn load(url: &str, concurrency: usize, seconds: f64) -> anyhow::Result<Vec<f64>> {
+    let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    // Warm-up: connections and caches.
+    for _ in 0..50 {
+        http.get(url).send().await?.bytes().await?;
+    }
+    let until = Instant::now() + Duration::from_secs_f64(seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (http, url) = (http.clone(), url.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < until {
+                let started = Instant::now();
+                let response = http.get(&url).send().await?;
+                ensure!(response.status().is_success(), "GET {url}: {}", response.status());
+                response.bytes().await?;
+                latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    all.sort_by(|a, b| a.total_cmp(b));
+    Ok(vec![all.len() as f64 / seconds, percentile(&all, 0.5), percentile(&all, 0.99)])
+}
+
+async fn hello_world() -> anyhow::Result<String> {
+    let router = axum::Router::new().route("/", axum::routing::get(|| async { "hello, world" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok(url)
+}
+
+fn print_table(rows: &[Row]) {
+    println!("| area | measure | median | unit | noise (max-min)/median |");
+    println!("|---|---|---:|---|---:|");
+    for row in rows {
+        let value = if row.value >= 100.0 { format!("{:.0}", row.value) } else { format!("{:.2}", row.value) };
+        println!("| {} | {} | {} | {} | {:.0}% |", row.area, row.what, value, row.unit, row.noise);
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let only: Vec<String> = std::env::args().skip(1).collect();
+    let wanted = |area: &str| only.is_empty() || only.iter().any(|a| a == area);
+    let mut rows = Vec::new();
+
+    if wanted("hub") {
+        for (engine, name) in [(Engine::Embedded, "embedded"), (Engine::Nats, "nats")] {
+            eprintln!("bench: hub {name}…");
+            let units = [("append, batches of 100", "events/s"), ("catch-up of a new consumer", "events/s")];
+            let mut measured = repeat("hub", &units, || hub_run(engine, 20_000)).await.with_context(|| format!("hub {name}"))?;
+            for row in &mut measured {
+                row.what = format!("{name}: {}", row.what);
+            }
+            rows.extend(measured);
+        }
+    }
+
+    if wanted("propagation") {
+        for (rate, count) in [(100u32, 500usize), (1000, 3000)] {
+            eprintln!("bench: propagation at {rate}/s…");
+            let units = [("p50", "ms"), ("p99", "ms")];
+            let mut measured = repeat("propagation", &units, || async {
+                let dir = tempfile::tempdir()?;
+                propagation_run(dir.path(), rate, count).await
+            })
+            .await?;
+            for row in &mut measured {
+                row.what = format!("command → other BFF's view at {rate}/s, {}", row.what);
+            }
+            rows.extend(measured);
+        }
+    }
+
+    if wanted("http") {
+        eprintln!("bench: http…");
+        let dir = tempfile::tempdir()?;
+        let bff = TestBff::spawn_in(tally_bff::spec(), dir.path()).await?;
+        let user = TestUser::new("bench", &[]);
+        for i in 0..20 {
+            bff.command(reqwest::Method::PUT, &format!("/tallies/t{i}"), &user, &format!("c{i}"), json!({ "label": format!("tally {i}") })).await?;
+            bff.command(reqwest::Method::POST, &format!("/tallies/t{i}/increments"), &user, &format!("i{i}"), json!({ "by": 1 })).await?;
+        }
+        bff.eventually("/views/tallies", None, |v| v["tallies"].as_array().is_some_and(|t| t.len() == 20)).await?;
+        let hello = hello_world().await?;
+        let query = format!("{}/views/tallies", bff.url);
+        let units = [("req/s", "req/s"), ("p50", "ms"), ("p99", "ms")];
+        let bare = repeat("http", &units, || load(&hello, 32, 3.0)).await?;
+        let view = repeat("http", &units, || load(&query, 32, 3.0)).await?;
+        let ratio = view[0].value / bare[0].value;
+        for (label, measured) in [("bare axum hello-world", bare), ("BFF view query (20 rows, SQLite)", view)] {
+            for mut row in measured {
+                row.what = format!("{label}: {}", row.what);
+                rows.push(row);
+            }
+        }
+        rows.push(Row { area: "http", what: "BFF query throughput / hello-world throughput".into(), value: ratio * 100.0, unit: "%", noise: 0.0 });
+    }
+
+    print_table(&rows);
+    let json: Vec<Value> = rows
+        .iter()
+        .map(|r| json!({ "area": r.area, "measure": r.what, "median": r.value, "unit": r.unit, "noisePercent": r.noise }))
+        .collect();
+    let out = std::env::var_os("TESSERA_BENCH_JSON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tessera/bench.json"));
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&out, serde_json::to_vec_pretty(&json!({ "runs": RUNS, "results": json }))?)?;
+    eprintln!("bench: results written to {}", out.display());
+    Ok(())
+}

@@ -1,0 +1,4 @@
+//! One module per route: `/` ([`restaurants`]) and `/restaurants/:id` ([`restaurant`]).
+
+pub(crate) mod restaurant;
+pub(crate) mod restaurants;

@@ -1,0 +1,280 @@
+//! `/`: the restaurant list with a search box and cuisine filter chips.
+//!
+//! The search is debounced and mirrored into `?q=` (and `?cuisine=`) with `replaceState`, so a
+//! reload or a shared link shows the same results without adding history entries per key.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use tessera_mfe::api::ApiError;
+use tessera_mfe::ui::{ErrorBanner, money};
+use wasm_bindgen::JsValue;
+
+use crate::ReadyMark;
+use crate::api::{self, RestaurantSummary};
+
+const SEARCH_DELAY: Duration = Duration::from_millis(250);
+
+/// What is on screen, with the filters it was asked for (the box may already say more).
+#[derive(Debug, Clone, PartialEq)]
+struct Shown {
+    restaurants: Vec<RestaurantSummary>,
+    query: String,
+    cuisine: Option<String>,
+}
+
+/// The filters from the address bar (`?q=…&cuisine=…`).
+fn filters_from_url() -> (String, Option<String>) {
+    let search = window().location().search().unwrap_or_default();
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else { return (String::new(), None) };
+    let query = params.get("q").unwrap_or_default();
+    let cuisine = params.get("cuisine").filter(|c| !c.is_empty());
+    (query, cuisine)
+}
+
+/// Mirrors the filters into the address bar, as long as this page is still the one shown.
+fn filters_to_url(path: &str, query: &str, cuisine: Option<&str>) {
+    let window = window();
+    let location = window.location();
+    if location.pathname().ok().as_deref() != Some(path) {
+        return;
+    }
+    let Ok(params) = web_sys::UrlSearchParams::new() else { return };
+    if !query.trim().is_empty() {
+        params.append("q", query.trim());
+    }
+    if let Some(cuisine) = cuisine {
+        params.append("cuisine", cuisine);
+    }
+    let search: String = params.to_string().into();
+    let wanted = if search.is_empty() { path.to_string() } else { format!("{path}?{search}") };
+    let current = format!("{path}{}", location.search().unwrap_or_default());
+    if current != wanted
+        && let Ok(history) = window.history()
+    {
+        let state = history.state().unwrap_or(JsValue::NULL);
+        let _ = history.replace_state_with_url(&state, "", Some(&wanted));
+    }
+}
+
+fn dishes(count: i64) -> String {
+    if count == 1 { "1 dish".into() } else { format!("{count} dishes") }
+}
+
+/// The restaurant list.
+pub(crate) fn page() -> AnyView {
+    view! { <RestaurantsPage/> }.into_any()
+}
+
+#[component]
+fn RestaurantsPage() -> impl IntoView {
+    let props = tessera_mfe::use_props();
+    let ready = expect_context::<ReadyMark>();
+    let path = props.with_untracked(|p| if p.path.is_empty() { "/".to_string() } else { p.path.clone() });
+
+    let (initial_query, initial_cuisine) = filters_from_url();
+    // `text` follows every key stroke; `query` follows it after a pause and drives the search.
+    let text = RwSignal::new(initial_query.clone());
+    let query = RwSignal::new(initial_query);
+    let cuisine = RwSignal::new(initial_cuisine);
+    let cuisines = RwSignal::new(Vec::<String>::new());
+    let shown = RwSignal::new(None::<Result<Shown, ApiError>>);
+    let searching = RwSignal::new(false);
+    let reload = RwSignal::new(0u32);
+
+    Effect::new(move |_| {
+        reload.track();
+        let asked_query = query.get();
+        let asked_cuisine = cuisine.get();
+        searching.set(true);
+        let request = props.with_untracked(|p| api::restaurants(p, &asked_query, asked_cuisine.as_deref()));
+        // A newer search re-runs this effect, which cancels the older one: the latest answer wins.
+        leptos::task::spawn_local_scoped_with_cancellation(async move {
+            let answer = request.await.map(|list| {
+                if !list.cuisines.is_empty() {
+                    cuisines.set(list.cuisines);
+                }
+                Shown { restaurants: list.restaurants, query: asked_query, cuisine: asked_cuisine }
+            });
+            shown.set(Some(answer));
+            searching.set(false);
+            ready.mark();
+        });
+    });
+
+    Effect::new(move |_| {
+        let query = query.get();
+        let cuisine = cuisine.get();
+        filters_to_url(&path, &query, cuisine.as_deref());
+    });
+
+    let mut search_later = leptos::leptos_dom::helpers::debounce(SEARCH_DELAY, move |value: String| query.set(value));
+    let on_input = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        text.set(value.clone());
+        search_later(value);
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        query.set(text.get_untracked());
+    };
+    let clear = Callback::new(move |()| {
+        text.set(String::new());
+        query.set(String::new());
+        cuisine.set(None);
+    });
+    let retry = Callback::new(move |()| reload.update(|n| *n += 1));
+
+    // Keep the chosen cuisine as a chip even if the catalogue no longer lists it.
+    let chips = move || {
+        let mut all = cuisines.get();
+        if let Some(chosen) = cuisine.get()
+            && !all.contains(&chosen)
+        {
+            all.push(chosen);
+        }
+        all
+    };
+
+    view! {
+        <div class="page menus-page">
+            <div class="page-header">
+                <div>
+                    <h1>"Restaurants"</h1>
+                    <p class="lede">"Pick a kitchen, choose your dishes, and we bring them to your door."</p>
+                </div>
+            </div>
+            <div class="stack menus-filters">
+                <form class="search-bar" role="search" on:submit=on_submit>
+                    <input
+                        type="search"
+                        class="input"
+                        aria-label="Search restaurants"
+                        placeholder="Search by restaurant, cuisine or dish"
+                        autocomplete="off"
+                        enterkeyhint="search"
+                        prop:value={move || text.get()}
+                        on:input=on_input
+                    />
+                </form>
+                <Show when={move || !cuisines.with(Vec::is_empty)}>
+                    <div class="menus-chips" role="group" aria-label="Filter by cuisine">
+                        <button
+                            type="button"
+                            class="btn btn-sm menus-chip"
+                            aria-pressed={move || if cuisine.with(Option::is_none) { "true" } else { "false" }}
+                            on:click=move |_| cuisine.set(None)
+                        >
+                            "All"
+                        </button>
+                        <For each=chips key=|c| c.clone() let:name>
+                            {
+                                let label = name.clone();
+                                let pressed = name.clone();
+                                view! {
+                                    <button
+                                        type="button"
+                                        class="btn btn-sm menus-chip"
+                                        aria-pressed={move || if cuisine.with(|c| c.as_deref() == Some(pressed.as_str())) { "true" } else { "false" }}
+                                        on:click=move |_| {
+                                            let chosen = cuisine.with_untracked(|c| c.as_deref() == Some(name.as_str()));
+                                            cuisine.set(if chosen { None } else { Some(name.clone()) });
+                                        }
+                                    >
+                                        {label}
+                                    </button>
+                                }
+                            }
+                        </For>
+                    </div>
+                </Show>
+            </div>
+            <p class="visually-hidden" role="status">
+                {move || match shown.get() {
+                    Some(Ok(shown)) => match shown.restaurants.len() {
+                        0 => "No restaurants found".to_string(),
+                        1 => "1 restaurant found".to_string(),
+                        n => format!("{n} restaurants found"),
+                    },
+                    Some(Err(_)) => String::new(),
+                    None => "Loading restaurants".to_string(),
+                }}
+            </p>
+            <div class="menus-results" aria-busy={move || if searching.get() { "true" } else { "false" }}>
+                {move || match shown.get() {
+                    None => view! { <ListSkeleton/> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBanner message=error.message retry=retry/> }.into_any(),
+                    Some(Ok(shown)) if shown.restaurants.is_empty() => view! { <NoMatch shown clear/> }.into_any(),
+                    Some(Ok(shown)) => view! {
+                        <ul class="card-grid" role="list">
+                            {shown.restaurants.into_iter().map(|restaurant| view! { <RestaurantCard restaurant/> }).collect_view()}
+                        </ul>
+                    }
+                    .into_any(),
+                }}
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn RestaurantCard(restaurant: RestaurantSummary) -> impl IntoView {
+    let emoji = if restaurant.emoji.is_empty() { "🍽️".to_string() } else { restaurant.emoji };
+    view! {
+        <li>
+            <a class="card menus-card" href=format!("/restaurants/{}", restaurant.id)>
+                <div class="card-media" aria-hidden="true">{emoji}</div>
+                <h2 class="card-title">{restaurant.name}</h2>
+                {(!restaurant.description.is_empty()).then(|| view! { <p class="menus-card-desc">{restaurant.description}</p> })}
+                <div class="card-meta">
+                    {(!restaurant.cuisine.is_empty()).then(|| view! { <span class="badge badge-muted">{restaurant.cuisine}</span> })}
+                    {restaurant.from_price_cents.map(|cents| view! { <span>{format!("from {}", money(cents))}</span> })}
+                    <span>{dishes(restaurant.item_count)}</span>
+                </div>
+            </a>
+        </li>
+    }
+}
+
+#[component]
+fn NoMatch(shown: Shown, clear: Callback<()>) -> impl IntoView {
+    let query = shown.query.trim().to_string();
+    let filtered = !query.is_empty() || shown.cuisine.is_some();
+    let title = match (query.is_empty(), &shown.cuisine) {
+        (false, _) => format!("No restaurants match “{query}”"),
+        (true, Some(cuisine)) => format!("No {cuisine} restaurants right now"),
+        (true, None) => "No restaurants are open yet".to_string(),
+    };
+    let hint = if filtered {
+        "Try another dish or cuisine, or clear the search to see every restaurant."
+    } else {
+        "Kitchens appear here as soon as they publish their menus. Check back soon."
+    };
+    view! {
+        <div class="empty-state">
+            <span class="empty-state-icon" aria-hidden="true">"🔍"</span>
+            <h2>{title}</h2>
+            <p>{hint}</p>
+            {filtered.then(|| view! {
+                <button type="button" class="btn btn-secondary" on:click=move |_| clear.run(())>"Clear search"</button>
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn ListSkeleton() -> impl IntoView {
+    view! {
+        <ul class="card-grid" role="list" aria-hidden="true">
+            {(0..6)
+                .map(|_| view! {
+                    <li class="card">
+                        <div class="card-media skeleton"></div>
+                        <span class="skeleton menus-skeleton-line"></span>
+                        <span class="skeleton menus-skeleton-line is-short"></span>
+                    </li>
+                })
+                .collect_view()}
+        </ul>
+    }
+}
