@@ -26,7 +26,8 @@ pub fn start() {
     let router = router::Router::install();
     runtime::install(composition.clone(), router.clone());
     // Apps mount once the session is known, so none renders a signed-out flash first.
-    leptos::task::spawn_local(async move {
+    // The wasm-bindgen executor: Leptos's own spawner is only set up by mounting.
+    wasm_bindgen_futures::spawn_local(async move {
         runtime::load_session().await;
         leptos::mount::mount_to_body(move || layout::shell(composition, router));
     });

@@ -1,0 +1,3 @@
+//! One module per page: `/driver` ([`deliveries`]).
+
+pub(crate) mod deliveries;

@@ -1,0 +1,421 @@
+//! `/restaurant`: the open orders of the picked restaurant, oldest first, with the step each
+//! one waits for (accept or reject, mark ready, hand over to a driver).
+
+use leptos::html;
+use leptos::prelude::*;
+use tessera_contracts::food::{Order, OrderStatus};
+use tessera_mfe::api::ApiError;
+use tessera_mfe::ui::{ErrorBanner, Loading, money, time_of_day};
+
+use crate::api::Step;
+use crate::{Kitchen, status_badge, use_polling};
+
+/// Reasons a kitchen most often turns an order down; the first is preselected.
+const REJECT_REASONS: &[&str] = &["Too busy right now", "An ingredient ran out", "Kitchen closing soon", "We can't prepare this order today"];
+
+/// A command the BFF refused, kept until the kitchen acts on that order again or dismisses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Failure {
+    order_id: String,
+    customer: String,
+    message: String,
+}
+
+/// The open orders of all the owner's restaurants, as last fetched.
+#[derive(Debug, Clone, Copy)]
+struct OpenOrders {
+    list: RwSignal<Option<Vec<Order>>>,
+    error: RwSignal<Option<ApiError>>,
+    /// Refused commands; shown on the order's card, or on the page once the order has left.
+    failures: RwSignal<Vec<Failure>>,
+    /// When the list was last fetched (epoch ms).
+    fetched_at: RwSignal<Option<i64>>,
+    /// Bumped whenever an answer to a command changes the list, so a fetch that started
+    /// before it is not applied over it.
+    changes: StoredValue<u32>,
+    in_flight: StoredValue<bool>,
+    again: StoredValue<bool>,
+}
+
+impl OpenOrders {
+    fn new() -> Self {
+        Self {
+            list: RwSignal::new(None),
+            error: RwSignal::new(None),
+            failures: RwSignal::new(Vec::new()),
+            fetched_at: RwSignal::new(None),
+            changes: StoredValue::new(0),
+            in_flight: StoredValue::new(false),
+            again: StoredValue::new(false),
+        }
+    }
+
+    /// Fetches the open orders; while a fetch runs, one more follows it instead.
+    fn refresh(self, kitchen: Kitchen) {
+        // Also called when a request ends, possibly after the page is gone.
+        let Some(busy) = self.in_flight.try_get_value() else { return };
+        if busy {
+            self.again.set_value(true);
+            return;
+        }
+        self.in_flight.set_value(true);
+        let started_at = self.changes.get_value();
+        let request = kitchen.api.open_orders();
+        leptos::task::spawn_local(async move {
+            let result = request.await;
+            self.in_flight.set_value(false);
+            let overtaken = self.changes.try_get_value() != Some(started_at);
+            match result {
+                Ok(orders) if !overtaken => {
+                    self.list.set(Some(orders));
+                    self.error.set(None);
+                    self.fetched_at.set(Some(js_sys::Date::now() as i64));
+                }
+                Ok(_) => {}
+                Err(error) => self.error.set(Some(error)),
+            }
+            kitchen.ready();
+            if overtaken || self.again.try_get_value() == Some(true) {
+                self.again.set_value(false);
+                self.refresh(kitchen);
+            }
+        });
+    }
+
+    fn failure(self, order_id: &str) -> Option<String> {
+        self.failures.with(|f| f.iter().find(|f| f.order_id == order_id).map(|f| f.message.clone()))
+    }
+
+    fn set_failure(self, order_id: &str, failure: Option<Failure>) {
+        self.failures.update(|list| {
+            list.retain(|f| f.order_id != order_id);
+            list.extend(failure);
+        });
+    }
+
+    /// Puts the BFF's answer to a command in place; orders that are no longer open leave.
+    fn apply(self, order: Order) {
+        self.changes.update_value(|n| *n += 1);
+        let open = matches!(order.status, OrderStatus::Placed | OrderStatus::Accepted | OrderStatus::Ready);
+        self.list.update(|list| {
+            let Some(list) = list else { return };
+            match list.iter().position(|o| o.id == order.id) {
+                Some(index) if open => list[index] = order,
+                Some(index) => {
+                    list.remove(index);
+                }
+                None if open => list.push(order),
+                None => {}
+            }
+        });
+    }
+}
+
+pub(crate) fn orders_page() -> impl IntoView {
+    let kitchen = expect_context::<Kitchen>();
+    let orders = OpenOrders::new();
+    orders.refresh(kitchen);
+    use_polling(move || orders.refresh(kitchen));
+
+    // With several restaurants the page shows the picked one; the others' counts are offered.
+    let several = Memo::new(move |_| kitchen.restaurants.with(|r| r.as_ref().is_some_and(|r| r.len() > 1)));
+    let shown = Memo::new(move |_| {
+        let selected = kitchen.selected.get();
+        orders.list.with(|list| {
+            list.as_ref().map(|list| list.iter().filter(|o| !several.get() || selected.as_ref().is_none_or(|id| &o.restaurant_id == id)).cloned().collect::<Vec<_>>())
+        })
+    });
+    let elsewhere = Memo::new(move |_| {
+        if !several.get() {
+            return Vec::new();
+        }
+        let selected = kitchen.selected.get();
+        let mut counts: Vec<(String, String, usize)> = Vec::new();
+        orders.list.with(|list| {
+            for order in list.iter().flatten().filter(|o| Some(&o.restaurant_id) != selected.as_ref()) {
+                match counts.iter_mut().find(|(id, _, _)| id == &order.restaurant_id) {
+                    Some(entry) => entry.2 += 1,
+                    None => counts.push((order.restaurant_id.clone(), order.restaurant_name.clone(), 1)),
+                }
+            }
+        });
+        counts
+    });
+
+    // Memos, so that a poll failing again the same way does not re-render (and re-announce)
+    // the alerts.
+    let fetch_state = Memo::new(move |_| (shown.with(Option::is_some), orders.error.with(|e| e.as_ref().map(|e| e.message.clone()))));
+    // Refusals about orders that have left the list (rejected elsewhere, say).
+    let gone = Memo::new(move |_| {
+        orders.failures.with(|failures| orders.list.with(|list| failures.iter().filter(|f| !list.iter().flatten().any(|o| o.id == f.order_id)).cloned().collect::<Vec<_>>()))
+    });
+
+    view! {
+        <section class="stack" aria-labelledby="kitchen-orders-title">
+            <div class="row">
+                <h2 id="kitchen-orders-title">"Incoming orders"</h2>
+                <span class="spacer"></span>
+                <Summary shown=shown/>
+            </div>
+            {move || {
+                elsewhere
+                    .get()
+                    .into_iter()
+                    .map(|(id, name, count)| {
+                        let label = format!("Show {name}");
+                        view! {
+                            <div class="banner banner-info">
+                                <span>{format!("{name} has {} open.", plural(count, "order", "orders"))}</span>
+                                <span class="spacer"></span>
+                                <button type="button" class="btn btn-sm btn-secondary" on:click=move |_| kitchen.selected.set(Some(id.clone()))>
+                                    {label}
+                                </button>
+                            </div>
+                        }
+                    })
+                    .collect_view()
+            }}
+            {move || {
+                gone.get()
+                    .into_iter()
+                    .map(|failure| {
+                        let order_id = failure.order_id.clone();
+                        view! {
+                            <div class="banner banner-error" role="alert">
+                                <span>{format!("The order for {}: {}", failure.customer, failure.message)}</span>
+                                <span class="spacer"></span>
+                                <button type="button" class="btn btn-sm btn-ghost" on:click=move |_| orders.set_failure(&order_id, None)>"Dismiss"</button>
+                            </div>
+                        }
+                    })
+                    .collect_view()
+            }}
+            {move || {
+                match fetch_state.get() {
+                    (false, None) => view! { <Loading label="Loading open orders…"/> }.into_any(),
+                    (false, Some(message)) => {
+                        let retry = Callback::new(move |()| orders.refresh(kitchen));
+                        view! { <ErrorBanner message=message retry=retry/> }.into_any()
+                    }
+                    (true, Some(message)) => {
+                        let since = orders.fetched_at.get_untracked().map(time_of_day).unwrap_or_default();
+                        view! {
+                            <div class="banner banner-warning" role="alert">
+                                {format!("The orders could not be refreshed: {message} Showing them as of {since}.")}
+                            </div>
+                        }
+                        .into_any()
+                    }
+                    (true, None) => ().into_any(),
+                }
+            }}
+            <Show when=move || shown.with(|s| s.as_ref().is_some_and(Vec::is_empty))>
+                <div class="empty-state">
+                    <span class="empty-state-icon" aria-hidden="true">"🧾"</span>
+                    <p>"No open orders — new orders appear here."</p>
+                </div>
+            </Show>
+            <ul class="card-grid kitchen-orders" role="list">
+                <For each=move || shown.get().unwrap_or_default() key=|order| order.id.clone() let:order>
+                    <li>
+                        <OrderCard initial=order orders=orders/>
+                    </li>
+                </For>
+            </ul>
+        </section>
+    }
+}
+
+/// "2 new · 1 in the kitchen · 1 waiting for a driver".
+#[component]
+fn Summary(shown: Memo<Option<Vec<Order>>>) -> impl IntoView {
+    let text = move || {
+        shown.with(|list| {
+            let list = list.as_ref()?;
+            let count = |status: OrderStatus| list.iter().filter(|o| o.status == status).count();
+            let parts: Vec<String> = [
+                (count(OrderStatus::Placed), "new"),
+                (count(OrderStatus::Accepted), "in the kitchen"),
+                (count(OrderStatus::Ready), "waiting for a driver"),
+            ]
+            .into_iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+            (!parts.is_empty()).then(|| parts.join(" · "))
+        })
+    };
+    view! { <p class="muted kitchen-summary">{text}</p> }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+}
+
+/// The first characters of an order id, enough for the kitchen and the driver to talk about it.
+pub(crate) fn short_id(id: &str) -> String {
+    id.chars().filter(|c| c.is_ascii_alphanumeric()).take(6).collect::<String>().to_uppercase()
+}
+
+#[component]
+fn OrderCard(initial: Order, orders: OpenOrders) -> impl IntoView {
+    let kitchen = expect_context::<Kitchen>();
+    // What never changes for an order is rendered once; the status follows the list.
+    let id = initial.id.clone();
+    let order = {
+        let initial = initial.clone();
+        Memo::new(move |previous: Option<&Order>| {
+            orders.list.with(|list| list.as_ref().and_then(|list| list.iter().find(|o| o.id == id).cloned())).or_else(|| previous.cloned()).unwrap_or_else(|| initial.clone())
+        })
+    };
+    let status = Memo::new(move |_| order.with(|o| o.status));
+    let busy = RwSignal::new(false);
+    let error = {
+        let id = initial.id.clone();
+        Memo::new(move |_| orders.failure(&id))
+    };
+    let rejecting = RwSignal::new(false);
+    let reason = RwSignal::new(REJECT_REASONS[0].to_string());
+    let reason_select = NodeRef::<html::Select>::new();
+    let next_button = NodeRef::<html::Button>::new();
+    let title_id = format!("order-{}-title", initial.id);
+    let customer = initial.customer_name.clone();
+
+    let act = move |step: Step| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        let (order_id, who) = order.with_untracked(|o| (o.id.clone(), o.customer_name.clone()));
+        orders.set_failure(&order_id, None);
+        let request = kitchen.api.advance(&order_id, step);
+        leptos::task::spawn_local(async move {
+            match request.await {
+                Ok(updated) => {
+                    let sentence = match updated.status {
+                        OrderStatus::Accepted => format!("Accepted the order for {who}."),
+                        OrderStatus::Rejected => format!("Rejected the order for {who}."),
+                        OrderStatus::Ready => format!("The order for {who} is ready for pickup."),
+                        other => format!("The order for {who} is now {}.", other.label().to_lowercase()),
+                    };
+                    kitchen.announce(sentence);
+                    rejecting.set(false);
+                    orders.apply(updated);
+                    // Keep keyboard users on the card: the next step's button replaces this one.
+                    request_animation_frame(move || {
+                        if let Some(Some(button)) = next_button.try_get_untracked() {
+                            let _ = button.focus();
+                        }
+                    });
+                }
+                Err(failure) => orders.set_failure(&order_id, Some(Failure { order_id: order_id.clone(), customer: who, message: failure.message })),
+            }
+            busy.set(false);
+            orders.refresh(kitchen);
+        });
+    };
+
+    let open_reject = move |_| {
+        rejecting.set(true);
+        request_animation_frame(move || {
+            if let Some(Some(select)) = reason_select.try_get_untracked() {
+                let _ = select.focus();
+            }
+        });
+    };
+
+    let actions = move || match status.get() {
+        OrderStatus::Placed if rejecting.get() => view! {
+            <form
+                class="kitchen-reject stack"
+                on:submit=move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    act(Step::Reject(reason.get_untracked()));
+                }
+            >
+                <label class="field">
+                    "Reason for rejecting"
+                    <select class="select" node_ref=reason_select on:change=move |ev| reason.set(event_target_value(&ev))>
+                        {REJECT_REASONS
+                            .iter()
+                            .map(|r| view! { <option value=*r prop:selected=move || reason.get() == *r>{*r}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <div class="row">
+                    <button type="submit" class="btn btn-danger btn-sm" disabled=move || busy.get()>"Confirm rejection"</button>
+                    <button type="button" class="btn btn-ghost btn-sm" on:click=move |_| rejecting.set(false)>"Keep order"</button>
+                </div>
+            </form>
+        }
+        .into_any(),
+        OrderStatus::Placed => view! {
+            <div class="row">
+                <button type="button" class="btn btn-primary btn-sm" node_ref=next_button disabled=move || busy.get() on:click=move |_| act(Step::Accept)>
+                    "Accept"
+                </button>
+                <button type="button" class="btn btn-ghost btn-sm" disabled=move || busy.get() on:click=open_reject>"Reject"</button>
+            </div>
+        }
+        .into_any(),
+        OrderStatus::Accepted => view! {
+            <div class="row">
+                <button type="button" class="btn btn-primary btn-sm" node_ref=next_button disabled=move || busy.get() on:click=move |_| act(Step::Ready)>
+                    "Mark ready"
+                </button>
+            </div>
+        }
+        .into_any(),
+        OrderStatus::Ready => {
+            let text = if order.with(|o| o.driver_id.is_some()) { "A driver is on the way to pick it up." } else { "Waiting for a driver to pick it up." };
+            view! { <p class="muted">{text}</p> }.into_any()
+        }
+        _ => ().into_any(),
+    };
+
+    let note = (!initial.note.trim().is_empty()).then(|| {
+        view! {
+            <dt>"Note"</dt>
+            <dd>{initial.note.clone()}</dd>
+        }
+    });
+    let labelled_by = title_id.clone();
+
+    view! {
+        <article class="card kitchen-order" aria-labelledby=labelled_by aria-busy=move || busy.get().then_some("true")>
+            <div class="kitchen-order-head">
+                <h3 class="card-title" id=title_id>{customer}</h3>
+                <span class=move || status_badge(status.get()) aria-live="polite">{move || status.get().label()}</span>
+            </div>
+            <p class="card-meta">
+                <span>"Placed " <time>{time_of_day(initial.placed_at)}</time></span>
+                <span>{format!("Order {}", short_id(&initial.id))}</span>
+            </p>
+            <ul class="list kitchen-order-lines" aria-label="Dishes">
+                {initial
+                    .lines
+                    .iter()
+                    .map(|line| {
+                        view! {
+                            <li class="list-item">
+                                <span>{format!("{} × {}", line.quantity, line.name)}</span>
+                                <span class="price">{money(line.price_cents * line.quantity)}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+            <div class="kitchen-order-total">
+                <span>"Total"</span>
+                <span class="price">{money(initial.total_cents)}</span>
+            </div>
+            <dl class="kv">
+                <dt>"Deliver to"</dt>
+                <dd>{initial.delivery_address.clone()}</dd>
+                {note}
+            </dl>
+            {move || error.get().map(|message| view! { <p class="banner banner-error" role="alert">{message}</p> })}
+            {actions}
+        </article>
+    }
+}
