@@ -8,9 +8,10 @@
 use leptos::prelude::*;
 use serde::Deserialize;
 use tessera_mfe::api::ApiError;
+use tessera_mfe::session::sign_in_href;
 
+use crate::announce;
 use crate::api::{self, MAX_QUANTITY};
-use crate::{announce, sign_in_href};
 
 /// The parcel props this parcel needs (the host passes more; they are not needed here).
 #[derive(Debug, Clone, Deserialize)]
@@ -74,10 +75,7 @@ fn AddToCart() -> impl IntoView {
             let answer = async {
                 let current = read_cart.await?.quantity_of(&item_id);
                 if current >= MAX_QUANTITY {
-                    return Err(ApiError {
-                        status: 422,
-                        message: format!("You already have {MAX_QUANTITY} in your cart, the most one order takes."),
-                    });
+                    return Err(ApiError::new(422, format!("You already have {MAX_QUANTITY} in your cart, the most one order takes.")));
                 }
                 let next = (current + wanted).min(MAX_QUANTITY);
                 props.with_untracked(|p| api::set_quantity(p, &item_id, next)).await

@@ -14,47 +14,12 @@ mod api;
 mod pages;
 
 use leptos::prelude::*;
-use tessera_mfe::runtime;
+use tessera_mfe::runtime::{self, ReadyMark};
 use wasm_bindgen::JsValue;
-
-/// Tells the shell this instance's first data is on screen: once, after the browser painted.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ReadyMark(StoredValue<Option<String>>);
-
-impl ReadyMark {
-    fn new(app: String) -> Self {
-        Self(StoredValue::new(Some(app)))
-    }
-
-    pub(crate) fn mark(self) {
-        if let Some(app) = self.0.try_update_value(Option::take).flatten() {
-            request_animation_frame(move || runtime::app_ready(&app));
-        }
-    }
-}
 
 /// Tells the rest of the page the cart changed (`cart:changed` `{itemCount}`).
 pub(crate) fn announce(cart: &api::CartView) {
     runtime::emit("cart:changed", &runtime::object(&[("itemCount", JsValue::from_f64(cart.item_count as f64))]));
-}
-
-/// The host's sign-in page, coming back to `return_to` afterwards.
-pub(crate) fn sign_in_href(return_to: &str) -> String {
-    format!("/auth/login?returnTo={return_to}")
-}
-
-/// What a signed-out customer sees instead of a cart.
-#[component]
-fn SignInPrompt(#[prop(into)] return_to: String) -> impl IntoView {
-    view! {
-        <div class="empty-state">
-            <span class="empty-state-icon" aria-hidden="true">"🔑"</span>
-            <h2>"Sign in to see your cart"</h2>
-            <p>"Your cart is kept with your account, so the dishes you pick are there on every device."</p>
-            // A full page load: signing in is the host's page, not a micro-app route.
-            <a class="btn btn-primary" href=sign_in_href(&return_to) data-external="">"Sign in"</a>
-        </div>
-    }
 }
 
 fn app() -> impl IntoView {

@@ -1,16 +1,14 @@
 //! Data access: the driver BFF (`/api/driver/…`, see `docs/food-delivery.md`).
 //!
-//! Every method builds its URL synchronously (while the component that calls it is alive) and
-//! returns a `'static` future, so a request finishing after the page is gone touches nothing
-//! but signals that ignore writes once disposed.
+//! Every call builds its URL synchronously through the instance's [`Bff`] (while the component
+//! that calls it is alive) and returns a `'static` future, so a request finishing after the
+//! page is gone touches nothing but signals that ignore writes once disposed.
 
 use std::future::Future;
 
-use leptos::prelude::*;
 use serde::Deserialize;
 use tessera_contracts::food::Order;
-use tessera_mfe::Props;
-use tessera_mfe::api::{self, ApiError};
+use tessera_mfe::api::{ApiError, Bff};
 
 /// `GET /deliveries`: orders on offer, and the caller's own (active first, then delivered).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -44,29 +42,12 @@ impl Step {
     }
 }
 
-/// The driver BFF as seen from this app instance.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Api {
-    base: StoredValue<String>,
+pub(crate) fn deliveries(bff: Bff) -> impl Future<Output = Result<Deliveries, ApiError>> + use<> {
+    bff.get("/deliveries")
 }
 
-impl Api {
-    pub(crate) fn new(props: &Props) -> Self {
-        Self { base: StoredValue::new(props.bff("")) }
-    }
-
-    fn url(&self, path: &str) -> String {
-        self.base.with_value(|base| format!("{base}{path}"))
-    }
-
-    pub(crate) fn deliveries(&self) -> impl Future<Output = Result<Deliveries, ApiError>> + 'static {
-        let url = self.url("/deliveries");
-        async move { api::get::<Deliveries>(&url).await }
-    }
-
-    /// Claims a delivery, or moves a claimed one on (picked up, delivered).
-    pub(crate) fn advance(&self, order_id: &str, step: Step) -> impl Future<Output = Result<Order, ApiError>> + 'static {
-        let url = self.url(&format!("/deliveries/{order_id}/{}", step.path()));
-        async move { api::send::<OrderAnswer>("POST", &url, None::<&()>).await.map(|answer| answer.order) }
-    }
+/// Claims a delivery, or moves a claimed one on (picked up, delivered).
+pub(crate) fn advance(bff: Bff, order_id: &str, step: Step) -> impl Future<Output = Result<Order, ApiError>> + use<> {
+    let answer = bff.send::<OrderAnswer, ()>("POST", &format!("/deliveries/{order_id}/{}", step.path()), None);
+    async move { answer.await.map(|answer| answer.order) }
 }

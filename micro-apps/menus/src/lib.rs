@@ -5,29 +5,14 @@
 //! every dish that can be ordered.
 //!
 //! Layout: [`api`] (the BFF calls and the views they answer), [`pages`] (one module per
-//! route); this file holds the root that picks the page and the readiness mark.
+//! route); this file holds the root that picks the page and provides the readiness mark
+//! ([`ReadyMark`]).
 
 mod api;
 mod pages;
 
 use leptos::prelude::*;
-use tessera_mfe::runtime;
-
-/// Tells the shell this instance's first data is on screen: once, after the browser painted.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ReadyMark(StoredValue<Option<String>>);
-
-impl ReadyMark {
-    fn new(app: String) -> Self {
-        Self(StoredValue::new(Some(app)))
-    }
-
-    pub(crate) fn mark(self) {
-        if let Some(app) = self.0.try_update_value(Option::take).flatten() {
-            request_animation_frame(move || runtime::app_ready(&app));
-        }
-    }
-}
+use tessera_mfe::runtime::ReadyMark;
 
 fn app() -> impl IntoView {
     let props = tessera_mfe::use_props();

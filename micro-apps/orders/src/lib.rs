@@ -12,23 +12,8 @@ mod pages;
 
 use leptos::prelude::*;
 use tessera_contracts::food::{Order, OrderStatus};
-use tessera_mfe::runtime;
-
-/// Tells the shell this instance's first data is on screen: once, after the browser painted.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ReadyMark(StoredValue<Option<String>>);
-
-impl ReadyMark {
-    fn new(app: String) -> Self {
-        Self(StoredValue::new(Some(app)))
-    }
-
-    pub(crate) fn mark(self) {
-        if let Some(app) = self.0.try_update_value(Option::take).flatten() {
-            request_animation_frame(move || runtime::app_ready(&app));
-        }
-    }
-}
+use tessera_mfe::runtime::ReadyMark;
+use tessera_mfe::ui::{self, plural};
 
 /// The badge colour of a status: new (info), under way (warning), done (success), refused
 /// (danger).
@@ -43,23 +28,19 @@ pub(crate) fn status_badge_class(status: OrderStatus) -> &'static str {
 
 /// How many dishes an order holds.
 pub(crate) fn item_count(order: &Order) -> String {
-    match order.lines.iter().map(|line| line.quantity).sum::<i64>() {
-        1 => "1 item".to_string(),
-        n => format!("{n} items"),
-    }
+    plural(order.lines.iter().map(|line| line.quantity).sum::<i64>(), "item", "items")
 }
 
 /// What a signed-out customer sees instead of orders.
 #[component]
 fn SignInPrompt(#[prop(into)] return_to: String) -> impl IntoView {
     view! {
-        <div class="empty-state">
-            <span class="empty-state-icon" aria-hidden="true">"🔑"</span>
-            <h2>"Sign in to see your orders"</h2>
-            <p>"Your orders are kept with your account: sign in to follow them from the kitchen to your door."</p>
-            // A full page load: signing in is the host's page, not a micro-app route.
-            <a class="btn btn-primary" href=format!("/auth/login?returnTo={return_to}") data-external="">"Sign in"</a>
-        </div>
+        <ui::SignInPrompt
+            icon="🔑"
+            title="Sign in to see your orders"
+            body="Your orders are kept with your account: sign in to follow them from the kitchen to your door."
+            return_to
+        />
     }
 }
 

@@ -1,17 +1,15 @@
 //! Data access: the restaurant BFF (`/api/restaurant/…`, see `docs/food-delivery.md`).
 //!
-//! Every method builds its URL synchronously (while the component that calls it is alive) and
-//! returns a `'static` future, so a request finishing after the page is gone touches nothing
-//! but signals that ignore writes once disposed.
+//! Every call builds its URL synchronously through the instance's [`Bff`] (while the component
+//! that calls it is alive) and returns a `'static` future, so a request finishing after the
+//! page is gone touches nothing but signals that ignore writes once disposed.
 
 use std::future::Future;
 
-use leptos::prelude::*;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use tessera_contracts::food::{MenuItem, Order};
-use tessera_mfe::Props;
-use tessera_mfe::api::{self, ApiError};
+use tessera_mfe::api::{ApiError, Bff};
 
 /// A restaurant the caller owns, with its whole menu (`GET /restaurants/mine`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -89,75 +87,53 @@ pub(crate) enum Step {
 }
 
 #[derive(Debug, Serialize)]
-struct RejectInput<'a> {
-    reason: &'a str,
+struct RejectInput {
+    reason: String,
 }
 
-/// The restaurant BFF as seen from this app instance.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Api {
-    base: StoredValue<String>,
+pub(crate) fn my_restaurants(bff: Bff) -> impl Future<Output = Result<Vec<OwnedRestaurant>, ApiError>> + use<> {
+    let answer = bff.get::<MineAnswer>("/restaurants/mine");
+    async move { answer.await.map(|answer| answer.restaurants) }
 }
 
-impl Api {
-    pub(crate) fn new(props: &Props) -> Self {
-        Self { base: StoredValue::new(props.bff("")) }
-    }
+pub(crate) fn open_orders(bff: Bff) -> impl Future<Output = Result<Vec<Order>, ApiError>> + use<> {
+    let answer = bff.get::<OrdersAnswer>("/orders?scope=open");
+    async move { answer.await.map(|answer| answer.orders) }
+}
 
-    fn url(&self, path: &str) -> String {
-        self.base.with_value(|base| format!("{base}{path}"))
-    }
+/// Moves an order one step on: accept, reject (with a reason) or mark ready.
+pub(crate) fn advance(bff: Bff, order_id: &str, step: Step) -> impl Future<Output = Result<Order, ApiError>> + use<> {
+    let (path, body) = match step {
+        Step::Accept => ("accept", None),
+        Step::Reject(reason) => ("reject", Some(RejectInput { reason })),
+        Step::Ready => ("ready", None),
+    };
+    let answer = bff.send::<OrderAnswer, _>("POST", &format!("/orders/{order_id}/{path}"), body.as_ref());
+    async move { answer.await.map(|answer| answer.order) }
+}
 
-    pub(crate) fn my_restaurants(&self) -> impl Future<Output = Result<Vec<OwnedRestaurant>, ApiError>> + 'static {
-        let url = self.url("/restaurants/mine");
-        async move { api::get::<MineAnswer>(&url).await.map(|answer| answer.restaurants) }
-    }
+/// Creates or replaces a dish. The answer (the stored item) is not read: the caller applies
+/// the input locally and reloads the menu for the authoritative versions.
+pub(crate) fn put_item(bff: Bff, restaurant_id: &str, item_id: &str, input: ItemInput) -> impl Future<Output = Result<(), ApiError>> + use<> {
+    let answer = bff.send::<IgnoredAny, _>("PUT", &format!("/restaurants/{restaurant_id}/items/{item_id}"), Some(&input));
+    async move { answer.await.map(|_| ()) }
+}
 
-    pub(crate) fn open_orders(&self) -> impl Future<Output = Result<Vec<Order>, ApiError>> + 'static {
-        let url = self.url("/orders?scope=open");
-        async move { api::get::<OrdersAnswer>(&url).await.map(|answer| answer.orders) }
-    }
-
-    /// Moves an order one step on: accept, reject (with a reason) or mark ready.
-    pub(crate) fn advance(&self, order_id: &str, step: Step) -> impl Future<Output = Result<Order, ApiError>> + 'static {
-        let path = match &step {
-            Step::Accept => "accept",
-            Step::Reject(_) => "reject",
-            Step::Ready => "ready",
-        };
-        let url = self.url(&format!("/orders/{order_id}/{path}"));
-        async move {
-            let answer = match step {
-                Step::Reject(reason) => api::send::<OrderAnswer>("POST", &url, Some(&RejectInput { reason: &reason })).await,
-                Step::Accept | Step::Ready => api::send::<OrderAnswer>("POST", &url, None::<&()>).await,
-            };
-            answer.map(|answer| answer.order)
-        }
-    }
-
-    /// Creates or replaces a dish. The answer (the stored item) is not read: the caller applies
-    /// the input locally and reloads the menu for the authoritative versions.
-    pub(crate) fn put_item(&self, restaurant_id: &str, item_id: &str, input: ItemInput) -> impl Future<Output = Result<(), ApiError>> + 'static {
-        let url = self.url(&format!("/restaurants/{restaurant_id}/items/{item_id}"));
-        async move { api::send::<IgnoredAny>("PUT", &url, Some(&input)).await.map(|_| ()) }
-    }
-
-    pub(crate) fn remove_item(&self, restaurant_id: &str, item_id: &str) -> impl Future<Output = Result<(), ApiError>> + 'static {
-        let url = self.url(&format!("/restaurants/{restaurant_id}/items/{item_id}"));
-        async move { api::send::<IgnoredAny>("DELETE", &url, None::<&()>).await.map(|_| ()) }
-    }
+pub(crate) fn remove_item(bff: Bff, restaurant_id: &str, item_id: &str) -> impl Future<Output = Result<(), ApiError>> + use<> {
+    let answer = bff.send::<IgnoredAny, ()>("DELETE", &format!("/restaurants/{restaurant_id}/items/{item_id}"), None);
+    async move { answer.await.map(|_| ()) }
 }
 
 /// Which form field a 422 answer is about, and the reason in words for people.
 ///
-/// The BFFs answer `{"error": "<field>: <reason>", "field", "reason"}`; the SDK keeps only
-/// `error`, so the field is read back from its prefix.
+/// The BFFs answer `{"error": "<field>: <reason>", "field", "reason"}`; the SDK reads `field`
+/// and `reason` into the [`ApiError`].
 pub(crate) fn invalid_field(error: &ApiError) -> Option<(String, String)> {
     if error.status != 422 {
         return None;
     }
-    let (field, reason) = error.message.split_once(": ")?;
-    if field.is_empty() || !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    let (field, reason) = (error.field.as_deref()?, error.reason.as_deref()?);
+    if field.is_empty() {
         return None;
     }
     Some((field.to_string(), sentence(reason)))
@@ -181,13 +157,20 @@ fn sentence(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn invalid(status: u16, field: Option<&str>, reason: Option<&str>) -> ApiError {
+        let message = format!("{}: {}", field.unwrap_or_default(), reason.unwrap_or_default());
+        ApiError { field: field.map(Into::into), reason: reason.map(Into::into), ..ApiError::new(status, message) }
+    }
+
     #[test]
     fn a_validation_answer_names_its_field() {
-        let error = ApiError { status: 422, message: "priceCents: must be between 1 and 100000".into() };
+        let error = invalid(422, Some("priceCents"), Some("must be between 1 and 100000"));
         assert_eq!(invalid_field(&error), Some(("priceCents".into(), "Must be between 1 and 100000.".into())));
-        let conflict = ApiError { status: 409, message: "name: taken".into() };
+        let conflict = invalid(409, Some("name"), Some("taken"));
         assert_eq!(invalid_field(&conflict), None);
-        let prose = ApiError { status: 422, message: "The dish needs a name. Add one: then save".into() };
+        let prose = ApiError::new(422, "The dish needs a name. Add one: then save");
         assert_eq!(invalid_field(&prose), None);
+        let no_reason = invalid(422, Some("name"), None);
+        assert_eq!(invalid_field(&no_reason), None);
     }
 }

@@ -11,23 +11,18 @@
 mod api;
 mod routes;
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use tessera_contracts::food::{OrderStatus, roles};
-use tessera_mfe::api::ApiError;
-use tessera_mfe::runtime;
-use tessera_mfe::ui::{ErrorBanner, Loading};
+use tessera_mfe::api::{ApiError, Bff};
+use tessera_mfe::runtime::ReadyMark;
+use tessera_mfe::ui::{ErrorBanner, Loading, PageHeader, RoleGate};
 
-use crate::api::{Api, OwnedRestaurant};
-
-/// How often open orders are fetched again (until live updates replace the polling).
-const REFRESH_EVERY: Duration = Duration::from_secs(5);
+use crate::api::OwnedRestaurant;
 
 /// What the pages of one app instance share, provided as context.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Kitchen {
-    pub(crate) api: Api,
+    pub(crate) bff: Bff,
     /// The caller's restaurants with their menus; `None` until the first answer.
     pub(crate) restaurants: RwSignal<Option<Vec<OwnedRestaurant>>>,
     pub(crate) restaurants_error: RwSignal<Option<ApiError>>,
@@ -37,21 +32,20 @@ pub(crate) struct Kitchen {
     pub(crate) announcement: RwSignal<String>,
     /// Bumped by every menu change, so a reload that started before it is not applied.
     menu_changes: StoredValue<u32>,
-    app_name: StoredValue<String>,
-    ready_sent: StoredValue<bool>,
+    /// Marked once the first data (or why there is none) is on screen.
+    pub(crate) ready: ReadyMark,
 }
 
 impl Kitchen {
-    fn new(api: Api, app_name: String) -> Self {
+    fn new(bff: Bff, ready: ReadyMark) -> Self {
         Self {
-            api,
+            bff,
             restaurants: RwSignal::new(None),
             restaurants_error: RwSignal::new(None),
             selected: RwSignal::new(None),
             announcement: RwSignal::new(String::new()),
             menu_changes: StoredValue::new(0),
-            app_name: StoredValue::new(app_name),
-            ready_sent: StoredValue::new(false),
+            ready,
         }
     }
 
@@ -60,7 +54,7 @@ impl Kitchen {
     pub(crate) fn reload_restaurants(self) {
         // Also called when a request ends, possibly after the page is gone.
         let Some(started_at) = self.menu_changes.try_get_value() else { return };
-        let request = self.api.my_restaurants();
+        let request = api::my_restaurants(self.bff);
         leptos::task::spawn_local(async move {
             let result = request.await;
             if self.menu_changes.try_get_value() != Some(started_at) {
@@ -99,36 +93,6 @@ impl Kitchen {
     pub(crate) fn announce(self, sentence: impl Into<String>) {
         self.announcement.set(sentence.into());
     }
-
-    /// Tells the shell the first data is on screen (once per instance).
-    pub(crate) fn ready(self) {
-        if self.ready_sent.try_get_value() == Some(false) {
-            self.ready_sent.set_value(true);
-            runtime::app_ready(&self.app_name.get_value());
-        }
-    }
-}
-
-/// Calls `refresh` every [`REFRESH_EVERY`] while the page is visible and whenever the window
-/// regains focus, for as long as the calling component lives.
-pub(crate) fn use_polling(refresh: impl Fn() + Clone + 'static) {
-    let tick = refresh.clone();
-    let interval = set_interval_with_handle(
-        move || {
-            if !document().hidden() {
-                tick();
-            }
-        },
-        REFRESH_EVERY,
-    )
-    .ok();
-    let focus = window_event_listener(leptos::ev::focus, move |_| refresh());
-    on_cleanup(move || {
-        if let Some(interval) = interval {
-            interval.clear();
-        }
-        focus.remove();
-    });
 }
 
 /// The badge class that goes with a status.
@@ -150,45 +114,22 @@ enum Section {
 }
 
 fn app() -> impl IntoView {
-    let session = tessera_mfe::use_session();
-    let allowed = Memo::new(move |_| session.with(|s| s.has_role(roles::RESTAURANT)));
-    move || {
-        if allowed.get() {
-            view! { <KitchenPage/> }.into_any()
-        } else {
-            view! { <SignInPrompt/> }.into_any()
-        }
-    }
-}
-
-/// Shown to visitors without the restaurant role.
-#[component]
-fn SignInPrompt() -> impl IntoView {
     let props = tessera_mfe::use_props();
     let (name, base) = props.with_untracked(|p| (p.name.clone(), p.base_route.clone()));
+    let ready = ReadyMark::new(name);
+    provide_context(ready);
     let base = if base.is_empty() { "/restaurant".to_string() } else { base };
-    runtime::app_ready(&name);
     view! {
-        <div class="page">
-            <div class="page-header">
-                <div>
-                    <h1>"Kitchen"</h1>
-                </div>
-            </div>
-            <div class="empty-state">
-                <span class="empty-state-icon" aria-hidden="true">"👩‍🍳"</span>
-                <p>"Sign in as a restaurant to see your kitchen."</p>
-                // A full page load: signing in is the host's page, not a client route.
-                <a class="btn btn-primary" href=format!("/auth/login?returnTo={base}") data-external="">"Sign in"</a>
-            </div>
-        </div>
+        <RoleGate role=roles::RESTAURANT title="Kitchen" icon="👩‍🍳" body="Sign in as a restaurant to see your kitchen." return_to=base ready>
+            <KitchenPage/>
+        </RoleGate>
     }
 }
 
 #[component]
 fn KitchenPage() -> impl IntoView {
     let props = tessera_mfe::use_props();
-    let kitchen = props.with_untracked(|p| Kitchen::new(Api::new(p), p.name.clone()));
+    let kitchen = Kitchen::new(props.with_untracked(Bff::new), expect_context::<ReadyMark>());
     provide_context(kitchen);
     kitchen.reload_restaurants();
 
@@ -200,21 +141,16 @@ fn KitchenPage() -> impl IntoView {
         Memo::new(move |_| props.with(|p| if p.path == menu_href || p.path.starts_with(&format!("{menu_href}/")) { Section::Menu } else { Section::Orders }))
     };
     let current = move |s: Section| (section.get() == s).then_some("page");
+    let lede = Signal::derive(move || match kitchen.selected_restaurant() {
+        Some(r) => format!("{} {}", r.emoji, r.name).trim().to_string(),
+        None => "Incoming orders and your menu.".to_string(),
+    });
 
     view! {
         <div class="page kitchen">
-            <div class="page-header">
-                <div>
-                    <h1>"Kitchen"</h1>
-                    <p class="lede">
-                        {move || match kitchen.selected_restaurant() {
-                            Some(r) => format!("{} {}", r.emoji, r.name).trim().to_string(),
-                            None => "Incoming orders and your menu.".to_string(),
-                        }}
-                    </p>
-                </div>
+            <PageHeader title="Kitchen" lede>
                 <RestaurantPicker/>
-            </div>
+            </PageHeader>
             <nav class="kitchen-tabs" aria-label="Kitchen sections">
                 <a class="kitchen-tab" href=base.clone() aria-current=move || current(Section::Orders)>"Orders"</a>
                 <a class="kitchen-tab" href=menu_href aria-current=move || current(Section::Menu)>"Menu"</a>
@@ -296,7 +232,7 @@ pub(crate) fn RestaurantsGate(children: ChildrenFn) -> impl IntoView {
         {move || match state.get() {
             GateState::Loading => view! { <Loading label="Loading your restaurants…"/> }.into_any(),
             GateState::Failed(message) => {
-                kitchen.ready();
+                kitchen.ready.mark();
                 let retry = Callback::new(move |()| kitchen.reload_restaurants());
                 view! { <ErrorBanner message=message retry=retry/> }.into_any()
             }

@@ -252,6 +252,9 @@ impl Listener {
             if this.apply(&delivered).await? == Applied::Applied {
                 applied += 1;
             }
+            // Unacknowledged deliveries count against the engine's in-flight limit (JetStream
+            // stops delivering at 1,000 by default).
+            subscription.ack(position).await?;
         }
         Ok(applied)
     }

@@ -4,26 +4,48 @@
 //! - Every state-changing request carries an `Idempotency-Key` (a fresh UUID per user action,
 //!   or one the caller keeps to retry the same action) and the anti-CSRF header `X-CSRF: 1`.
 //! - Errors arrive as [`ApiError`]: the HTTP status and the server's readable `error` text, or
-//!   status 0 when the backend could not be reached.
+//!   status 0 when the backend could not be reached; a validation answer (422) also names the
+//!   `field` and the `reason`, so a form can put the message next to that field.
+//!
+//! Two ways to call: the free functions ([`get`], [`send`], [`send_keyed`]) take a full URL
+//! (`props.bff(…)`); [`Bff`] keeps an instance's base URL and hands out `'static` futures,
+//! for state that outlives one component (a page's store of signals). [`Latest`] keeps the
+//! last answer of a query a page fetches again and again (polling, and after its commands).
 //!
 //! JSON goes through the browser's own parser (`Response.json()`, `JSON.stringify`) and
 //! `serde-wasm-bindgen`, which keeps `serde_json` out of every app's wasm.
 
+use std::future::Future;
+
+use leptos::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+use crate::Props;
+
 /// A failed request: `status` 0 means the backend was unreachable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: u16,
+    /// The server's `error` text (for a 422, `"<field>: <reason>"`), or one made up here.
     pub message: String,
+    /// The input a validation answer (422) is about, as the request named it (`priceCents`).
+    pub field: Option<String>,
+    /// What is wrong with [`field`](Self::field), without the field's name (`must be between
+    /// 1 and 100000`).
+    pub reason: Option<String>,
 }
 
 impl ApiError {
+    /// An error that is not about one field.
+    pub fn new(status: u16, message: impl Into<String>) -> Self {
+        Self { status, message: message.into(), field: None, reason: None }
+    }
+
     fn network() -> Self {
-        Self { status: 0, message: "The service can't be reached right now. Check your connection and try again.".into() }
+        Self::new(0, "The service can't be reached right now. Check your connection and try again.")
     }
 
     pub fn is_network(&self) -> bool {
@@ -49,8 +71,7 @@ pub fn new_id() -> String {
 
 /// `GET url` and parse the JSON answer.
 pub async fn get<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
-    let value = fetch("GET", url, None, None).await?;
-    serde_wasm_bindgen::from_value(value).map_err(|e| ApiError { status: 200, message: format!("unexpected answer from the service: {e}") })
+    decode(fetch("GET", url, None, None).await?)
 }
 
 /// A command with a fresh idempotency key.
@@ -60,15 +81,170 @@ pub async fn send<T: DeserializeOwned>(method: &str, url: &str, body: Option<&im
 
 /// A command with the caller's idempotency key (retrying the same action keeps its key).
 pub async fn send_keyed<T: DeserializeOwned>(method: &str, url: &str, body: Option<&impl Serialize>, key: &str) -> Result<T, ApiError> {
-    let body = match body {
-        Some(body) => {
-            let value = body.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| ApiError { status: 0, message: e.to_string() })?;
-            Some(js_sys::JSON::stringify(&value).map_err(|_| ApiError { status: 0, message: "the request could not be encoded".into() })?)
+    let body = encode(body)?;
+    decode(fetch(method, url, body.as_ref(), Some(key)).await?)
+}
+
+/// The app's BFF as one instance sees it: the base URL from its props, kept so that every
+/// call builds its URL (and its body and idempotency key) at once and returns a `'static`
+/// future. A request that ends after the page is gone then touches nothing but signals,
+/// which ignore writes once disposed.
+///
+/// `Copy`, so it can live in a page's state and in async tasks. Build it inside the instance
+/// (`props.with_untracked(Bff::new)`): it belongs to the reactive owner it was made in, and
+/// calling it after that owner is gone panics, so check that the page still lives first.
+#[derive(Debug, Clone, Copy)]
+pub struct Bff {
+    base: StoredValue<String>,
+}
+
+impl Bff {
+    pub fn new(props: &Props) -> Self {
+        Self { base: StoredValue::new(props.bff("")) }
+    }
+
+    /// The URL of a BFF resource (`url("/orders")` → `/api/orders/orders`).
+    pub fn url(self, path: &str) -> String {
+        self.base.with_value(|base| format!("{base}{path}"))
+    }
+
+    /// `GET path` and parse the JSON answer.
+    pub fn get<T: DeserializeOwned>(self, path: &str) -> impl Future<Output = Result<T, ApiError>> + use<T> {
+        let url = self.url(path);
+        async move { get(&url).await }
+    }
+
+    /// A command (`POST`, `PUT`, `DELETE`, …) on `path` with a fresh idempotency key. The body
+    /// is encoded now; the future still names its type `B`, so give it an owned body type (no
+    /// borrowed fields) when the future must be `'static`.
+    pub fn send<T: DeserializeOwned, B: Serialize + ?Sized>(
+        self,
+        method: &'static str,
+        path: &str,
+        body: Option<&B>,
+    ) -> impl Future<Output = Result<T, ApiError>> + use<T, B> {
+        let url = self.url(path);
+        let body = encode(body);
+        let key = new_id();
+        async move {
+            let body = body?;
+            decode(fetch(method, &url, body.as_ref(), Some(&key)).await?)
         }
-        None => None,
-    };
-    let value = fetch(method, url, body.map(JsValue::from).as_ref(), Some(key)).await?;
-    serde_wasm_bindgen::from_value(value).map_err(|e| ApiError { status: 200, message: format!("unexpected answer from the service: {e}") })
+    }
+}
+
+/// The latest answer of a query a page fetches again and again (on a timer, on focus, after
+/// each of its commands), with the error of the last attempt: the data stays on screen while
+/// a refresh fails.
+///
+/// One fetch at a time: a refresh asked for while one runs follows it instead of racing it.
+/// A local [`change`](Self::change) (an answer to a command, put in place at once) makes a
+/// fetch that started before it stale: that answer is dropped and the query fetched again,
+/// so an older read never overwrites what a command just did.
+///
+/// `Copy`; make it inside the page (it lives as long as the reactive owner it was made in).
+#[derive(Debug)]
+pub struct Latest<T: Send + Sync + 'static> {
+    /// The last answer applied; `None` until the first.
+    pub data: RwSignal<Option<T>>,
+    /// Why the last attempt failed; `None` once one succeeds.
+    pub error: RwSignal<Option<ApiError>>,
+    /// When the data was last fetched (epoch ms).
+    pub fetched_at: RwSignal<Option<i64>>,
+    /// Bumped by every local change, so a fetch that started before it is not applied.
+    changes: StoredValue<u32>,
+    in_flight: StoredValue<bool>,
+    again: StoredValue<bool>,
+}
+
+impl<T: Send + Sync + 'static> Clone for Latest<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for Latest<T> {}
+
+impl<T: Send + Sync + 'static> Default for Latest<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Send + Sync + 'static> Latest<T> {
+    /// Nothing fetched yet.
+    pub fn new() -> Self {
+        Self {
+            data: RwSignal::new(None),
+            error: RwSignal::new(None),
+            fetched_at: RwSignal::new(None),
+            changes: StoredValue::new(0),
+            in_flight: StoredValue::new(false),
+            again: StoredValue::new(false),
+        }
+    }
+
+    /// Fetches with `fetch` and applies the answer, unless a local change overtook it; while a
+    /// fetch runs, one more follows it instead. `then` runs after every attempt (applied,
+    /// dropped or failed), for what the page does once an answer is in (its ready mark).
+    ///
+    /// Safe to call after the page is gone (a poll or a command ending late): it does nothing.
+    pub fn refresh<R>(self, fetch: impl Fn() -> R + Copy + 'static, then: impl Fn() + Copy + 'static)
+    where
+        R: Future<Output = Result<T, ApiError>> + 'static,
+    {
+        let Some(busy) = self.in_flight.try_get_value() else { return };
+        if busy {
+            self.again.set_value(true);
+            return;
+        }
+        self.in_flight.set_value(true);
+        let started_at = self.changes.get_value();
+        let request = fetch();
+        leptos::task::spawn_local(async move {
+            let result = request.await;
+            // The page may be gone by now: reads are `try_`; writes to disposed values are ignored.
+            self.in_flight.set_value(false);
+            let overtaken = self.changes.try_get_value() != Some(started_at);
+            match result {
+                Ok(data) if !overtaken => {
+                    self.data.set(Some(data));
+                    self.error.set(None);
+                    self.fetched_at.set(Some(js_sys::Date::now() as i64));
+                }
+                Ok(_) => {}
+                Err(error) => self.error.set(Some(error)),
+            }
+            then();
+            if overtaken || self.again.try_get_value() == Some(true) {
+                self.again.set_value(false);
+                self.refresh(fetch, then);
+            }
+        });
+    }
+
+    /// Changes the data on screen now (when there is some), for example with a command's
+    /// answer; a fetch already running is then fetched again rather than applied.
+    pub fn change(self, change: impl FnOnce(&mut T)) {
+        self.changes.update_value(|n| *n += 1);
+        self.data.update(|data| {
+            if let Some(data) = data {
+                change(data);
+            }
+        });
+    }
+}
+
+/// A request body as JSON text.
+fn encode<B: Serialize + ?Sized>(body: Option<&B>) -> Result<Option<JsValue>, ApiError> {
+    let Some(body) = body else { return Ok(None) };
+    let value = body.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| ApiError::new(0, e.to_string()))?;
+    let text = js_sys::JSON::stringify(&value).map_err(|_| ApiError::new(0, "the request could not be encoded"))?;
+    Ok(Some(text.into()))
+}
+
+fn decode<T: DeserializeOwned>(value: JsValue) -> Result<T, ApiError> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| ApiError::new(200, format!("unexpected answer from the service: {e}")))
 }
 
 async fn fetch(method: &str, url: &str, body: Option<&JsValue>, key: Option<&str>) -> Result<JsValue, ApiError> {
@@ -100,12 +276,13 @@ async fn fetch(method: &str, url: &str, body: Option<&JsValue>, key: Option<&str
     if response.ok() {
         return Ok(json);
     }
-    let message = js_sys::Reflect::get(&json, &JsValue::from_str("error")).ok().and_then(|v| v.as_string()).unwrap_or_else(|| match status {
+    let text = |key: &str| js_sys::Reflect::get(&json, &JsValue::from_str(key)).ok().and_then(|v| v.as_string());
+    let message = text("error").unwrap_or_else(|| match status {
         401 => "Please sign in to continue.".to_string(),
         403 => "You don't have access to this.".to_string(),
         404 => "Not found.".to_string(),
         502..=504 => "The service is not available right now. Try again in a moment.".to_string(),
         _ => format!("Something went wrong (HTTP {status})."),
     });
-    Err(ApiError { status, message })
+    Err(ApiError { status, message, field: text("field"), reason: text("reason") })
 }

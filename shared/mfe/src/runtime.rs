@@ -7,6 +7,12 @@
 //! - `mfe:app-ready` `{app}`: an app's first data is on screen (performance mark).
 //!
 //! Any other event name is free for apps to agree on (`cart:changed`, …).
+//!
+//! Also the timing helpers every page needs the same way: [`ReadyMark`] (send `mfe:app-ready`
+//! once, after the first data is painted) and [`use_polling`] (fetch again on a timer and on
+//! focus, until live updates replace the polling).
+
+use std::time::Duration;
 
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
@@ -40,6 +46,57 @@ pub fn navigate(to: &str) {
 /// per page load).
 pub fn app_ready(app: &str) {
     emit("mfe:app-ready", &object(&[("app", JsValue::from_str(app))]));
+}
+
+/// Tells the shell an instance's first data is on screen ([`app_ready`]): once, after the
+/// browser painted it.
+///
+/// Make one per instance (`ReadyMark::new(props.name)`, usually provided as context) and call
+/// [`mark`](Self::mark) wherever an answer lands, the error and signed-out states included:
+/// only the first call counts. It is `Copy`, so async tasks can keep it; a mark after the
+/// instance is gone does nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadyMark(StoredValue<Option<String>>);
+
+impl ReadyMark {
+    /// A mark for app `app` (the props' `name`), not sent yet.
+    pub fn new(app: impl Into<String>) -> Self {
+        Self(StoredValue::new(Some(app.into())))
+    }
+
+    /// Sends `mfe:app-ready` on the next animation frame, the first time only.
+    pub fn mark(self) {
+        if let Some(app) = self.0.try_update_value(Option::take).flatten() {
+            // The next frame: what the answer changed has been laid out and painted by then.
+            request_animation_frame(move || app_ready(&app));
+        }
+    }
+}
+
+/// Calls `refresh` every `every` while the page is visible, and whenever the window regains
+/// focus, for as long as the calling component lives (the timer and the listener end with it).
+///
+/// A hidden tab skips the timer's turns rather than queueing them: coming back focuses the
+/// window, which refreshes at once. `refresh` decides itself whether a fetch is needed (data
+/// that can no longer change, a fetch already running).
+pub fn use_polling(every: Duration, refresh: impl Fn() + Clone + 'static) {
+    let tick = refresh.clone();
+    let interval = set_interval_with_handle(
+        move || {
+            if !document().hidden() {
+                tick();
+            }
+        },
+        every,
+    )
+    .ok();
+    let focus = window_event_listener(leptos::ev::focus, move |_| refresh());
+    on_cleanup(move || {
+        if let Some(interval) = interval {
+            interval.clear();
+        }
+        focus.remove();
+    });
 }
 
 pub(crate) fn report_error(app: &str, message: &str) {

@@ -1,5 +1,5 @@
 //! The signed-in user, as the shell knows it (`window.tessera.session()`), and changes to it
-//! (`mfe:session` window event).
+//! (`mfe:session` window event); signing in is the host's page ([`sign_in_href`]).
 
 use leptos::prelude::*;
 use serde::Deserialize;
@@ -40,4 +40,11 @@ pub fn use_session() -> RwSignal<Session> {
     let signal = RwSignal::new(session());
     runtime::use_window_event("mfe:session", move |_| signal.set(session()));
     signal
+}
+
+/// The host's sign-in page, coming back to `return_to` (a path on this site) afterwards.
+///
+/// Link to it with `data-external`: it is a full page load, not a micro-app route.
+pub fn sign_in_href(return_to: &str) -> String {
+    format!("/auth/login?returnTo={return_to}")
 }

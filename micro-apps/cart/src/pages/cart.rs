@@ -9,11 +9,12 @@ use std::future::Future;
 use leptos::prelude::*;
 use tessera_mfe::Props;
 use tessera_mfe::api::ApiError;
-use tessera_mfe::ui::{ErrorBanner, Loading, money};
+use tessera_mfe::runtime::ReadyMark;
+use tessera_mfe::ui::{EmptyState, ErrorBanner, Loading, PageHeader, SignInPrompt, money, plural};
 
 use super::checkout::checkout_form;
 use crate::api::{self, CartLine, CartView, MAX_QUANTITY};
-use crate::{ReadyMark, SignInPrompt, announce};
+use crate::announce;
 
 /// The cart page.
 pub(crate) fn page() -> AnyView {
@@ -128,23 +129,25 @@ fn CartPage() -> impl IntoView {
     let restaurant = Memo::new(move |_| {
         state.cart.with(|c| c.as_ref().and_then(|c| c.as_ref().ok()).filter(|c| !c.lines.is_empty()).and_then(|c| c.restaurant_name.clone()))
     });
+    let lede = Signal::derive(move || match restaurant.get() {
+        Some(name) => format!("From {name}. Check your dishes, then tell us where to bring them."),
+        None => "Dishes from one restaurant at a time.".to_string(),
+    });
     let retry = Callback::new(move |()| state.refetch());
 
     view! {
         <div class="page cart-page">
-            <div class="page-header">
-                <div>
-                    <h1>"Your cart"</h1>
-                    <p class="lede">
-                        {move || match restaurant.get() {
-                            Some(name) => format!("From {name}. Check your dishes, then tell us where to bring them."),
-                            None => "Dishes from one restaurant at a time.".to_string(),
-                        }}
-                    </p>
-                </div>
-            </div>
+            <PageHeader title="Your cart" lede=lede/>
             {move || match phase.get() {
-                Phase::SignedOut => view! { <SignInPrompt return_to="/cart"/> }.into_any(),
+                Phase::SignedOut => view! {
+                    <SignInPrompt
+                        icon="🔑"
+                        title="Sign in to see your cart"
+                        body="Your cart is kept with your account, so the dishes you pick are there on every device."
+                        return_to="/cart"
+                    />
+                }
+                .into_any(),
                 Phase::Loading => view! { <Loading label="Loading your cart…"/> }.into_any(),
                 Phase::Failed(error) => view! { <ErrorBanner message=error.message retry=retry/> }.into_any(),
                 Phase::Empty => view! { <EmptyCart/> }.into_any(),
@@ -157,17 +160,10 @@ fn CartPage() -> impl IntoView {
 #[component]
 fn EmptyCart() -> impl IntoView {
     view! {
-        <div class="empty-state">
-            <span class="empty-state-icon" aria-hidden="true">"🛒"</span>
-            <h2>"Your cart is empty"</h2>
-            <p>"Add dishes from a restaurant's menu and they show up here."</p>
+        <EmptyState icon="🛒" title="Your cart is empty" body="Add dishes from a restaurant's menu and they show up here.">
             <a class="btn btn-primary" href="/">"Browse restaurants"</a>
-        </div>
+        </EmptyState>
     }
-}
-
-fn dishes(count: i64) -> String {
-    if count == 1 { "1 item".into() } else { format!("{count} items") }
 }
 
 #[component]
@@ -196,7 +192,7 @@ fn FilledCart(state: CartState) -> impl IntoView {
                 <h2 id="cart-checkout-title">"Checkout"</h2>
                 <dl class="cart-totals">
                     <div class="cart-totals-row">
-                        <dt>{move || format!("Subtotal ({})", dishes(cart.with(|c| c.item_count)))}</dt>
+                        <dt>{move || format!("Subtotal ({})", plural(cart.with(|c| c.item_count), "item", "items"))}</dt>
                         <dd class="price">{move || money(cart.with(|c| c.lines.iter().map(|l| l.line_total_cents).sum()))}</dd>
                     </div>
                     <div class="cart-totals-row is-total">

@@ -2,96 +2,62 @@
 //! away), then the deliveries on offer to claim. Only one driver wins a claim; the others are
 //! told so and the list is refreshed.
 
+use std::time::Duration;
+
 use leptos::prelude::*;
 use tessera_contracts::food::{Order, OrderStatus};
-use tessera_mfe::api::ApiError;
-use tessera_mfe::runtime;
-use tessera_mfe::ui::{ErrorBanner, Loading, money, time_of_day};
+use tessera_mfe::api::{Bff, Latest};
+use tessera_mfe::runtime::{ReadyMark, use_polling};
+use tessera_mfe::ui::{EmptyState, Freshness, PageHeader, money, plural, short_id, time_of_day};
 use wasm_bindgen::JsCast;
 
-use crate::api::{Api, Deliveries, Step};
-use crate::{status_badge, use_polling};
+use crate::api::{self, Deliveries, Step};
+use crate::status_badge;
+
+/// How often deliveries are fetched again (until live updates replace the polling).
+const REFRESH_EVERY: Duration = Duration::from_secs(5);
 
 /// The page's state: the last answer of `GET /deliveries` and what is happening to it.
 #[derive(Debug, Clone, Copy)]
 struct Board {
-    api: Api,
-    data: RwSignal<Option<Deliveries>>,
-    error: RwSignal<Option<ApiError>>,
-    /// When the data was last fetched, and the clock for waiting times (epoch ms).
-    fetched_at: RwSignal<Option<i64>>,
+    bff: Bff,
+    deliveries: Latest<Deliveries>,
+    /// When a refresh was last asked for (epoch ms); see [`Board::clock`].
     now: RwSignal<i64>,
     /// A message that must not be missed (a claim lost to another driver).
     notice: RwSignal<Option<String>>,
     /// The latest sentence for screen readers (a polite live region).
     announcement: RwSignal<String>,
-    /// Bumped whenever an answer to a command changes the data, so a fetch that started
-    /// before it is not applied over it.
-    changes: StoredValue<u32>,
-    in_flight: StoredValue<bool>,
-    again: StoredValue<bool>,
-    app_name: StoredValue<String>,
-    ready_sent: StoredValue<bool>,
+    ready: ReadyMark,
 }
 
 impl Board {
-    fn new(api: Api, app_name: String) -> Self {
+    fn new(bff: Bff, ready: ReadyMark) -> Self {
         Self {
-            api,
-            data: RwSignal::new(None),
-            error: RwSignal::new(None),
-            fetched_at: RwSignal::new(None),
+            bff,
+            deliveries: Latest::new(),
             now: RwSignal::new(js_sys::Date::now() as i64),
             notice: RwSignal::new(None),
             announcement: RwSignal::new(String::new()),
-            changes: StoredValue::new(0),
-            in_flight: StoredValue::new(false),
-            again: StoredValue::new(false),
-            app_name: StoredValue::new(app_name),
-            ready_sent: StoredValue::new(false),
+            ready,
         }
     }
 
     /// Fetches the deliveries; while a fetch runs, one more follows it instead.
     fn refresh(self) {
-        // Also called when a request ends, possibly after the page is gone.
-        let Some(busy) = self.in_flight.try_get_value() else { return };
         self.now.set(js_sys::Date::now() as i64);
-        if busy {
-            self.again.set_value(true);
-            return;
-        }
-        self.in_flight.set_value(true);
-        let started_at = self.changes.get_value();
-        let request = self.api.deliveries();
-        leptos::task::spawn_local(async move {
-            let result = request.await;
-            self.in_flight.set_value(false);
-            let overtaken = self.changes.try_get_value() != Some(started_at);
-            match result {
-                Ok(deliveries) if !overtaken => {
-                    let now = js_sys::Date::now() as i64;
-                    self.data.set(Some(deliveries));
-                    self.error.set(None);
-                    self.fetched_at.set(Some(now));
-                    self.now.set(now);
-                }
-                Ok(_) => {}
-                Err(error) => self.error.set(Some(error)),
-            }
-            self.ready();
-            if overtaken || self.again.try_get_value() == Some(true) {
-                self.again.set_value(false);
-                self.refresh();
-            }
-        });
+        self.deliveries.refresh(move || api::deliveries(self.bff), move || self.ready.mark());
+    }
+
+    /// The clock for waiting times (epoch ms): it moves on with every refresh asked for and
+    /// every answer.
+    fn clock(self) -> i64 {
+        self.now.get().max(self.deliveries.fetched_at.get().unwrap_or(0))
     }
 
     /// Puts the BFF's answer to a command in place: the order is the caller's now.
     fn apply(self, order: Order) {
-        self.changes.update_value(|n| *n += 1);
-        self.data.update(|data| {
-            let Some(data) = data else { return };
+        self.deliveries.change(|data| {
             data.available.retain(|o| o.id != order.id);
             match data.mine.iter_mut().find(|o| o.id == order.id) {
                 Some(slot) => *slot = order,
@@ -102,24 +68,11 @@ impl Board {
 
     /// Takes an order off the offer list (another driver claimed it).
     fn withdraw(self, order_id: &str) {
-        self.changes.update_value(|n| *n += 1);
-        self.data.update(|data| {
-            if let Some(data) = data {
-                data.available.retain(|o| o.id != order_id);
-            }
-        });
+        self.deliveries.change(|data| data.available.retain(|o| o.id != order_id));
     }
 
     fn announce(self, sentence: impl Into<String>) {
         self.announcement.set(sentence.into());
-    }
-
-    /// Tells the shell the first data is on screen (once per instance).
-    fn ready(self) {
-        if self.ready_sent.try_get_value() == Some(false) {
-            self.ready_sent.set_value(true);
-            runtime::app_ready(&self.app_name.get_value());
-        }
     }
 }
 
@@ -136,12 +89,8 @@ fn action_id(order_id: &str) -> String {
     format!("delivery-{order_id}-action")
 }
 
-fn plural(n: i64, one: &str, many: &str) -> String {
-    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
-}
-
 fn item_count(order: &Order) -> String {
-    plural(order.lines.iter().map(|l| l.quantity).sum(), "item", "items")
+    plural(order.lines.iter().map(|l| l.quantity).sum::<i64>(), "item", "items")
 }
 
 /// How long an order has been waiting for a driver, in words.
@@ -159,57 +108,28 @@ fn same_day(a: i64, b: i64) -> bool {
     day(a) == day(b)
 }
 
-/// The first characters of an order id, enough to talk about it with the restaurant.
-fn short_id(id: &str) -> String {
-    id.chars().filter(|c| c.is_ascii_alphanumeric()).take(6).collect::<String>().to_uppercase()
-}
-
 pub(crate) fn deliveries_page() -> impl IntoView {
     let props = tessera_mfe::use_props();
-    let board = props.with_untracked(|p| Board::new(Api::new(p), p.name.clone()));
+    let board = Board::new(props.with_untracked(Bff::new), expect_context::<ReadyMark>());
     board.refresh();
-    use_polling(move || board.refresh());
+    use_polling(REFRESH_EVERY, move || board.refresh());
 
+    let data = board.deliveries.data;
     let active = Memo::new(move |_| {
-        board.data.with(|d| d.as_ref().map(|d| d.mine.iter().filter(|o| matches!(o.status, OrderStatus::Ready | OrderStatus::PickedUp)).cloned().collect::<Vec<_>>()))
+        data.with(|d| d.as_ref().map(|d| d.mine.iter().filter(|o| matches!(o.status, OrderStatus::Ready | OrderStatus::PickedUp)).cloned().collect::<Vec<_>>()))
     });
     let completed = Memo::new(move |_| {
-        let now = board.now.get();
-        board.data.with(|d| d.iter().flat_map(|d| d.mine.iter()).filter(|o| o.status == OrderStatus::Delivered && same_day(o.status_at, now)).cloned().collect::<Vec<_>>())
+        let now = board.clock();
+        data.with(|d| d.iter().flat_map(|d| d.mine.iter()).filter(|o| o.status == OrderStatus::Delivered && same_day(o.status_at, now)).cloned().collect::<Vec<_>>())
     });
-    let available = Memo::new(move |_| board.data.with(|d| d.as_ref().map(|d| d.available.clone())));
-    let loaded = Memo::new(move |_| board.data.with(Option::is_some));
-    // A memo, so that a poll failing again the same way does not re-render (and re-announce)
-    // the alert.
-    let fetch_state = Memo::new(move |_| (loaded.get(), board.error.with(|e| e.as_ref().map(|e| e.message.clone()))));
+    let available = Memo::new(move |_| data.with(|d| d.as_ref().map(|d| d.available.clone())));
+    let loaded = Memo::new(move |_| data.with(Option::is_some));
+    let retry = Callback::new(move |()| board.refresh());
 
     view! {
         <div class="page driver">
-            <div class="page-header">
-                <div>
-                    <h1>"Deliveries"</h1>
-                    <p class="lede">"Claim an order that is ready, pick it up at the restaurant and bring it to the customer."</p>
-                </div>
-            </div>
-            {move || {
-                match fetch_state.get() {
-                    (false, None) => view! { <Loading label="Loading deliveries…"/> }.into_any(),
-                    (false, Some(message)) => {
-                        let retry = Callback::new(move |()| board.refresh());
-                        view! { <ErrorBanner message=message retry=retry/> }.into_any()
-                    }
-                    (true, Some(message)) => {
-                        let since = board.fetched_at.get_untracked().map(time_of_day).unwrap_or_default();
-                        view! {
-                            <div class="banner banner-warning" role="alert">
-                                {format!("The deliveries could not be refreshed: {message} Showing them as of {since}.")}
-                            </div>
-                        }
-                        .into_any()
-                    }
-                    (true, None) => ().into_any(),
-                }
-            }}
+            <PageHeader title="Deliveries" lede="Claim an order that is ready, pick it up at the restaurant and bring it to the customer."/>
+            <Freshness latest=board.deliveries loading="Loading deliveries…" what="The deliveries" retry/>
             <Show when=move || loaded.get()>
                 <section class="stack" aria-labelledby="driver-mine-title">
                     <h2 id="driver-mine-title" tabindex="-1">"Your deliveries"</h2>
@@ -248,10 +168,7 @@ pub(crate) fn deliveries_page() -> impl IntoView {
                 <section class="stack" aria-labelledby="driver-available-title">
                     <h2 id="driver-available-title" tabindex="-1">"Available"</h2>
                     <Show when=move || available.with(|a| a.as_ref().is_some_and(Vec::is_empty))>
-                        <div class="empty-state">
-                            <span class="empty-state-icon" aria-hidden="true">"🛵"</span>
-                            <p>"No deliveries waiting. New ones appear when a restaurant marks an order ready."</p>
-                        </div>
+                        <EmptyState icon="🛵" body="No deliveries waiting. New ones appear when a restaurant marks an order ready."/>
                     </Show>
                     <ul class="card-grid driver-cards" role="list">
                         <For each=move || available.get().unwrap_or_default() key=|order| order.id.clone() let:order>
@@ -295,7 +212,7 @@ fn MyDelivery(initial: Order, board: Board) -> impl IntoView {
     let order = {
         let initial = initial.clone();
         Memo::new(move |previous: Option<&Order>| {
-            board.data.with(|d| d.as_ref().and_then(|d| d.mine.iter().find(|o| o.id == id).cloned())).or_else(|| previous.cloned()).unwrap_or_else(|| initial.clone())
+            board.deliveries.data.with(|d| d.as_ref().and_then(|d| d.mine.iter().find(|o| o.id == id).cloned())).or_else(|| previous.cloned()).unwrap_or_else(|| initial.clone())
         })
     };
     let status = Memo::new(move |_| order.with(|o| o.status));
@@ -312,7 +229,7 @@ fn MyDelivery(initial: Order, board: Board) -> impl IntoView {
         busy.set(true);
         error.set(None);
         let (order_id, restaurant, customer) = order.with_untracked(|o| (o.id.clone(), o.restaurant_name.clone(), o.customer_name.clone()));
-        let request = board.api.advance(&order_id, step);
+        let request = api::advance(board.bff, &order_id, step);
         leptos::task::spawn_local(async move {
             match request.await {
                 Ok(updated) => {
@@ -398,7 +315,7 @@ fn OnOffer(order: Order, board: Board) -> impl IntoView {
         board.notice.set(None);
         let id = order_id.get_value();
         let restaurant = restaurant.get_value();
-        let request = board.api.advance(&id, Step::Claim);
+        let request = api::advance(board.bff, &id, Step::Claim);
         leptos::task::spawn_local(async move {
             match request.await {
                 Ok(updated) => {
@@ -423,7 +340,7 @@ fn OnOffer(order: Order, board: Board) -> impl IntoView {
         <article class="card driver-delivery" aria-labelledby=labelled_by aria-busy=move || busy.get().then_some("true")>
             <div class="driver-card-head">
                 <h3 class="card-title" id=title_id>{order.restaurant_name.clone()}</h3>
-                <span class="badge badge-warning">{move || waiting(board.now.get(), ready_since)}</span>
+                <span class="badge badge-warning">{move || waiting(board.clock(), ready_since)}</span>
             </div>
             <Route from=order.restaurant_name.clone() to=order.delivery_address.clone()/>
             <p class="card-meta">

@@ -4,11 +4,11 @@
 use leptos::prelude::*;
 use tessera_contracts::food::MenuItem;
 use tessera_mfe::api::ApiError;
-use tessera_mfe::ui::{ErrorBanner, Loading, money};
+use tessera_mfe::runtime::ReadyMark;
+use tessera_mfe::ui::{BackLink, EmptyState, ErrorBanner, Loading, money, plural};
 use tessera_mfe::{Parcel, runtime};
 use wasm_bindgen::JsValue;
 
-use crate::ReadyMark;
 use crate::api::{self, Category, RestaurantMenu, RestaurantSummary};
 
 /// The page for restaurant `id` (a new one per id, so a different restaurant fetches afresh).
@@ -36,7 +36,7 @@ fn RestaurantPage(id: String) -> impl IntoView {
     move || match menu.get() {
         None => view! {
             <div class="page">
-                <BackLink/>
+                <BackLink href="/" label="All restaurants"/>
                 <Loading label="Loading the menu…"/>
             </div>
         }
@@ -44,7 +44,7 @@ fn RestaurantPage(id: String) -> impl IntoView {
         Some(Err(error)) if error.status == 404 => view! { <NotFound/> }.into_any(),
         Some(Err(error)) => view! {
             <div class="page">
-                <BackLink/>
+                <BackLink href="/" label="All restaurants"/>
                 <ErrorBanner message=error.message retry=retry/>
             </div>
         }
@@ -54,24 +54,17 @@ fn RestaurantPage(id: String) -> impl IntoView {
 }
 
 #[component]
-fn BackLink() -> impl IntoView {
-    view! {
-        <div class="row">
-            <a class="btn btn-ghost btn-sm" href="/">"All restaurants"</a>
-        </div>
-    }
-}
-
-#[component]
 fn NotFound() -> impl IntoView {
     view! {
         <div class="page">
-            <div class="empty-state">
-                <span class="empty-state-icon" aria-hidden="true">"🍽️"</span>
-                <h1 class="empty-state-title">"Restaurant not found"</h1>
-                <p>"It may have closed or changed its address. There are plenty of other kitchens to choose from."</p>
+            <EmptyState
+                icon="🍽️"
+                title="Restaurant not found"
+                heading_level=1
+                body="It may have closed or changed its address. There are plenty of other kitchens to choose from."
+            >
                 <a class="btn btn-primary" href="/">"All restaurants"</a>
-            </div>
+            </EmptyState>
         </div>
     }
 }
@@ -83,12 +76,9 @@ fn Menu(menu: RestaurantMenu) -> impl IntoView {
     let emoji = if restaurant.emoji.is_empty() { "🍽️".to_string() } else { restaurant.emoji.clone() };
     let body = if dishes == 0 {
         view! {
-            <div class="empty-state">
-                <span class="empty-state-icon" aria-hidden="true">"📋"</span>
-                <h2>"No dishes yet"</h2>
-                <p>"This kitchen hasn't published its menu. Try again later or pick another restaurant."</p>
+            <EmptyState icon="📋" title="No dishes yet" body="This kitchen hasn't published its menu. Try again later or pick another restaurant.">
                 <a class="btn btn-secondary" href="/">"All restaurants"</a>
-            </div>
+            </EmptyState>
         }
         .into_any()
     } else {
@@ -110,7 +100,7 @@ fn Menu(menu: RestaurantMenu) -> impl IntoView {
                         {(!restaurant.description.is_empty()).then(|| view! { <p class="lede">{restaurant.description.clone()}</p> })}
                         <div class="card-meta">
                             {(!restaurant.cuisine.is_empty()).then(|| view! { <span class="badge badge-muted">{restaurant.cuisine.clone()}</span> })}
-                            <span>{if dishes == 1 { "1 dish".to_string() } else { format!("{dishes} dishes") }}</span>
+                            <span>{plural(dishes, "dish", "dishes")}</span>
                         </div>
                     </div>
                 </div>

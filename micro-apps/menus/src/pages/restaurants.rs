@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use tessera_mfe::api::ApiError;
-use tessera_mfe::ui::{ErrorBanner, money};
+use tessera_mfe::runtime::ReadyMark;
+use tessera_mfe::ui::{EmptyState, ErrorBanner, PageHeader, money, plural};
 use wasm_bindgen::JsValue;
 
-use crate::ReadyMark;
 use crate::api::{self, RestaurantSummary};
 
 const SEARCH_DELAY: Duration = Duration::from_millis(250);
@@ -55,10 +55,6 @@ fn filters_to_url(path: &str, query: &str, cuisine: Option<&str>) {
         let state = history.state().unwrap_or(JsValue::NULL);
         let _ = history.replace_state_with_url(&state, "", Some(&wanted));
     }
-}
-
-fn dishes(count: i64) -> String {
-    if count == 1 { "1 dish".into() } else { format!("{count} dishes") }
 }
 
 /// The restaurant list.
@@ -138,12 +134,7 @@ fn RestaurantsPage() -> impl IntoView {
 
     view! {
         <div class="page menus-page">
-            <div class="page-header">
-                <div>
-                    <h1>"Restaurants"</h1>
-                    <p class="lede">"Pick a kitchen, choose your dishes, and we bring them to your door."</p>
-                </div>
-            </div>
+            <PageHeader title="Restaurants" lede="Pick a kitchen, choose your dishes, and we bring them to your door."/>
             <div class="stack menus-filters">
                 <form class="search-bar" role="search" on:submit=on_submit>
                     <input
@@ -229,7 +220,7 @@ fn RestaurantCard(restaurant: RestaurantSummary) -> impl IntoView {
                 <div class="card-meta">
                     {(!restaurant.cuisine.is_empty()).then(|| view! { <span class="badge badge-muted">{restaurant.cuisine}</span> })}
                     {restaurant.from_price_cents.map(|cents| view! { <span>{format!("from {}", money(cents))}</span> })}
-                    <span>{dishes(restaurant.item_count)}</span>
+                    <span>{plural(restaurant.item_count, "dish", "dishes")}</span>
                 </div>
             </a>
         </li>
@@ -251,14 +242,11 @@ fn NoMatch(shown: Shown, clear: Callback<()>) -> impl IntoView {
         "Kitchens appear here as soon as they publish their menus. Check back soon."
     };
     view! {
-        <div class="empty-state">
-            <span class="empty-state-icon" aria-hidden="true">"🔍"</span>
-            <h2>{title}</h2>
-            <p>{hint}</p>
+        <EmptyState icon="🔍" title=title body=hint>
             {filtered.then(|| view! {
                 <button type="button" class="btn btn-secondary" on:click=move |_| clear.run(())>"Clear search"</button>
             })}
-        </div>
+        </EmptyState>
     }
 }
 

@@ -1,19 +1,20 @@
 //! `/orders/:id`: one order's progress (a five-step timeline), its dishes and delivery details.
 //!
 //! Until live updates arrive, the order is fetched again every 5 s while it can still change
-//! and whenever the window regains focus; the timer and the listener end with the page. The
-//! page frame renders once per phase, and only the parts that changed follow a refresh, so
-//! focus and screen-reader position survive polling.
+//! and whenever the window regains focus (`runtime::use_polling`: the timer and the listener
+//! end with the page). The page frame renders once per phase, and only the parts that changed
+//! follow a refresh, so focus and screen-reader position survive polling.
 
 use std::time::Duration;
 
 use leptos::prelude::*;
 use tessera_contracts::food::{OrderLine, OrderStatus};
 use tessera_mfe::api::ApiError;
-use tessera_mfe::ui::{ErrorBanner, Loading, date_time, money, time_of_day};
+use tessera_mfe::runtime::{ReadyMark, use_polling};
+use tessera_mfe::ui::{BackLink, EmptyState, ErrorBanner, Loading, PageHeader, date_time, money, time_of_day};
 
 use crate::api::{self, OrderDetail};
-use crate::{ReadyMark, SignInPrompt, item_count, status_badge_class};
+use crate::{SignInPrompt, item_count, status_badge_class};
 
 const REFRESH_EVERY: Duration = Duration::from_secs(5);
 
@@ -27,10 +28,6 @@ pub(crate) fn page(id: String) -> AnyView {
 
 fn is_settled(status: OrderStatus) -> bool {
     matches!(status, OrderStatus::Delivered | OrderStatus::Rejected)
-}
-
-fn page_visible() -> bool {
-    document().visibility_state() == web_sys::VisibilityState::Visible
 }
 
 fn step_description(status: OrderStatus) -> &'static str {
@@ -104,22 +101,7 @@ fn OrderPage(id: String) -> impl IntoView {
             reload.update(|n| *n += 1);
         }
     };
-    let timer = set_interval_with_handle(
-        move || {
-            if page_visible() {
-                refresh();
-            }
-        },
-        REFRESH_EVERY,
-    )
-    .ok();
-    let focus = window_event_listener_untyped("focus", move |_| refresh());
-    on_cleanup(move || {
-        if let Some(timer) = timer {
-            timer.clear();
-        }
-        focus.remove();
-    });
+    use_polling(REFRESH_EVERY, refresh);
 
     let phase = Memo::new(move |_| {
         if !signed_in.get() {
@@ -139,14 +121,14 @@ fn OrderPage(id: String) -> impl IntoView {
     move || match phase.get() {
         Phase::SignedOut => view! {
             <div class="page">
-                <BackLink/>
+                <BackLink href="/orders" label="Back to orders"/>
                 <SignInPrompt return_to=return_to.clone()/>
             </div>
         }
         .into_any(),
         Phase::Loading => view! {
             <div class="page">
-                <BackLink/>
+                <BackLink href="/orders" label="Back to orders"/>
                 <Loading label="Loading your order…"/>
             </div>
         }
@@ -154,7 +136,7 @@ fn OrderPage(id: String) -> impl IntoView {
         Phase::NotFound => view! { <NotFound/> }.into_any(),
         Phase::Failed(error) => view! {
             <div class="page">
-                <BackLink/>
+                <BackLink href="/orders" label="Back to orders"/>
                 <ErrorBanner message=error.message retry=retry/>
             </div>
         }
@@ -164,24 +146,12 @@ fn OrderPage(id: String) -> impl IntoView {
 }
 
 #[component]
-fn BackLink() -> impl IntoView {
-    view! {
-        <div class="row">
-            <a class="btn btn-ghost btn-sm" href="/orders">"Back to orders"</a>
-        </div>
-    }
-}
-
-#[component]
 fn NotFound() -> impl IntoView {
     view! {
         <div class="page">
-            <div class="empty-state">
-                <span class="empty-state-icon" aria-hidden="true">"🧾"</span>
-                <h1 class="empty-state-title">"Order not found"</h1>
-                <p>"It may belong to another account, or the link is incomplete."</p>
+            <EmptyState icon="🧾" title="Order not found" heading_level=1 body="It may belong to another account, or the link is incomplete.">
                 <a class="btn btn-primary" href="/orders">"Back to orders"</a>
-            </div>
+            </EmptyState>
         </div>
     }
 }
@@ -190,16 +160,14 @@ fn NotFound() -> impl IntoView {
 fn OrderView(current: Memo<Option<OrderDetail>>, stale: RwSignal<Option<String>>, updated_at: RwSignal<Option<i64>>) -> impl IntoView {
     let read = move |f: fn(&OrderDetail) -> String| current.with(|d| d.as_ref().map(f).unwrap_or_default());
     let status = Memo::new(move |_| current.with(|d| d.as_ref().map(|d| d.order.status)));
+    let title = Signal::derive(move || read(|d| format!("Order from {}", d.order.restaurant_name)));
+    let lede = Signal::derive(move || read(|d| format!("Placed {} · {} · {}", date_time(d.order.placed_at), item_count(&d.order), money(d.order.total_cents))));
 
     view! {
         <div class="page orders-detail">
-            <div class="page-header">
-                <div>
-                    <h1>{move || read(|d| format!("Order from {}", d.order.restaurant_name))}</h1>
-                    <p class="lede">{move || read(|d| format!("Placed {} · {} · {}", date_time(d.order.placed_at), item_count(&d.order), money(d.order.total_cents)))}</p>
-                </div>
+            <PageHeader title lede>
                 <a class="btn btn-ghost" href="/orders">"Back to orders"</a>
-            </div>
+            </PageHeader>
 
             <div class="orders-status-bar">
                 <p class="orders-status" role="status">

@@ -3,10 +3,11 @@
 use leptos::prelude::*;
 use tessera_contracts::food::Order;
 use tessera_mfe::api::ApiError;
-use tessera_mfe::ui::{ErrorBanner, Loading, date_time, money};
+use tessera_mfe::runtime::ReadyMark;
+use tessera_mfe::ui::{EmptyState, ErrorBanner, Loading, PageHeader, date_time, money};
 
 use crate::api;
-use crate::{ReadyMark, SignInPrompt, item_count, status_badge_class};
+use crate::{SignInPrompt, item_count, status_badge_class};
 
 /// The order list.
 pub(crate) fn page() -> AnyView {
@@ -53,12 +54,7 @@ fn OrdersPage() -> impl IntoView {
 
     view! {
         <div class="page orders-page">
-            <div class="page-header">
-                <div>
-                    <h1>"Your orders"</h1>
-                    <p class="lede">"Track what is cooking and what is on its way."</p>
-                </div>
-            </div>
+            <PageHeader title="Your orders" lede="Track what is cooking and what is on its way."/>
             {move || {
                 if !signed_in.get() {
                     return view! { <SignInPrompt return_to="/orders"/> }.into_any();
@@ -83,12 +79,9 @@ fn OrdersPage() -> impl IntoView {
 #[component]
 fn NoOrders() -> impl IntoView {
     view! {
-        <div class="empty-state">
-            <span class="empty-state-icon" aria-hidden="true">"🧾"</span>
-            <h2>"No orders yet"</h2>
-            <p>"When you place an order, its progress appears here, step by step."</p>
+        <EmptyState icon="🧾" title="No orders yet" body="When you place an order, its progress appears here, step by step.">
             <a class="btn btn-primary" href="/">"Browse restaurants"</a>
-        </div>
+        </EmptyState>
     }
 }
 

@@ -8,9 +8,9 @@ use leptos::html;
 use leptos::prelude::*;
 use tessera_contracts::food::MenuItem;
 use tessera_mfe::api::new_id;
-use tessera_mfe::ui::money;
+use tessera_mfe::ui::{EmptyState, money, plural};
 
-use crate::api::{ItemInput, invalid_field};
+use crate::api::{self, ItemInput, invalid_field};
 use crate::{Kitchen, RestaurantsGate};
 
 const NAME_MAX: usize = 80;
@@ -27,15 +27,10 @@ pub(crate) fn menu_page() -> impl IntoView {
             <h2 id="kitchen-menu-title">"Menu"</h2>
             <RestaurantsGate>
                 {move || {
-                    kitchen.ready();
+                    kitchen.ready.mark();
                     match restaurant_id.get() {
                         Some(id) => view! { <MenuEditor restaurant_id=id/> }.into_any(),
-                        None => view! {
-                            <div class="empty-state">
-                                <p>"You don't have a restaurant on Tessera Eats yet, so there is no menu to edit."</p>
-                            </div>
-                        }
-                        .into_any(),
+                        None => view! { <EmptyState body="You don't have a restaurant on Tessera Eats yet, so there is no menu to edit."/> }.into_any(),
                     }
                 }}
             </RestaurantsGate>
@@ -101,7 +96,7 @@ fn MenuEditor(restaurant_id: String) -> impl IntoView {
                     match dishes {
                         0 => "No dishes yet.".to_string(),
                         1 => "1 dish".to_string(),
-                        n => format!("{n} dishes in {}", if sections == 1 { "1 category".to_string() } else { format!("{sections} categories") }),
+                        n => format!("{n} dishes in {}", plural(sections, "category", "categories")),
                     }
                 }}
             </p>
@@ -127,10 +122,7 @@ fn MenuEditor(restaurant_id: String) -> impl IntoView {
             })
         }}
         <Show when=move || items.with(Vec::is_empty) && adding.with(Option::is_none)>
-            <div class="empty-state">
-                <span class="empty-state-icon" aria-hidden="true">"🍽️"</span>
-                <p>"Your menu is empty. Add your first dish and customers can order it right away."</p>
-            </div>
+            <EmptyState icon="🍽️" body="Your menu is empty. Add your first dish and customers can order it right away."/>
         </Show>
         <For each=move || groups.get() key=|(name, _)| name.clone() let:group>
             <section class="menu-category" aria-label=group.0.clone()>
@@ -199,7 +191,7 @@ fn DishRow(restaurant_id: String, initial: MenuItem, datalist_id: String) -> imp
         error.set(None);
         busy.set(true);
         kitchen.change_menu(&rid, |items| replace(items, after));
-        let request = kitchen.api.put_item(&rid, &before.id, input);
+        let request = api::put_item(kitchen.bff, &rid, &before.id, input);
         leptos::task::spawn_local(async move {
             match request.await {
                 Ok(()) => {
@@ -221,7 +213,7 @@ fn DishRow(restaurant_id: String, initial: MenuItem, datalist_id: String) -> imp
         let rid = rid.get_value();
         error.set(None);
         busy.set(true);
-        let request = kitchen.api.remove_item(&rid, &dish.id);
+        let request = api::remove_item(kitchen.bff, &rid, &dish.id);
         leptos::task::spawn_local(async move {
             match request.await {
                 Ok(()) => {
@@ -555,7 +547,7 @@ fn DishForm(restaurant_id: String, item_id: String, existing: Option<MenuItem>, 
         };
         let after = input.applied_to(&item_id, &rid, before.as_ref().map_or(0, |i| i.version));
         busy.set(true);
-        let request = kitchen.api.put_item(&rid, &item_id, input);
+        let request = api::put_item(kitchen.bff, &rid, &item_id, input);
         leptos::task::spawn_local(async move {
             let result = request.await;
             busy.set(false);

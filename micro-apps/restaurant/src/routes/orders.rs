@@ -1,14 +1,20 @@
 //! `/restaurant`: the open orders of the picked restaurant, oldest first, with the step each
 //! one waits for (accept or reject, mark ready, hand over to a driver).
 
+use std::time::Duration;
+
 use leptos::html;
 use leptos::prelude::*;
 use tessera_contracts::food::{Order, OrderStatus};
-use tessera_mfe::api::ApiError;
-use tessera_mfe::ui::{ErrorBanner, Loading, money, time_of_day};
+use tessera_mfe::api::Latest;
+use tessera_mfe::runtime::use_polling;
+use tessera_mfe::ui::{EmptyState, Freshness, money, plural, short_id, time_of_day};
 
-use crate::api::Step;
-use crate::{Kitchen, status_badge, use_polling};
+use crate::api::{self, Step};
+use crate::{Kitchen, status_badge};
+
+/// How often open orders are fetched again (until live updates replace the polling).
+const REFRESH_EVERY: Duration = Duration::from_secs(5);
 
 /// Reasons a kitchen most often turns an order down; the first is preselected.
 const REJECT_REASONS: &[&str] = &["Too busy right now", "An ingredient ran out", "Kitchen closing soon", "We can't prepare this order today"];
@@ -24,62 +30,19 @@ struct Failure {
 /// The open orders of all the owner's restaurants, as last fetched.
 #[derive(Debug, Clone, Copy)]
 struct OpenOrders {
-    list: RwSignal<Option<Vec<Order>>>,
-    error: RwSignal<Option<ApiError>>,
+    latest: Latest<Vec<Order>>,
     /// Refused commands; shown on the order's card, or on the page once the order has left.
     failures: RwSignal<Vec<Failure>>,
-    /// When the list was last fetched (epoch ms).
-    fetched_at: RwSignal<Option<i64>>,
-    /// Bumped whenever an answer to a command changes the list, so a fetch that started
-    /// before it is not applied over it.
-    changes: StoredValue<u32>,
-    in_flight: StoredValue<bool>,
-    again: StoredValue<bool>,
 }
 
 impl OpenOrders {
     fn new() -> Self {
-        Self {
-            list: RwSignal::new(None),
-            error: RwSignal::new(None),
-            failures: RwSignal::new(Vec::new()),
-            fetched_at: RwSignal::new(None),
-            changes: StoredValue::new(0),
-            in_flight: StoredValue::new(false),
-            again: StoredValue::new(false),
-        }
+        Self { latest: Latest::new(), failures: RwSignal::new(Vec::new()) }
     }
 
     /// Fetches the open orders; while a fetch runs, one more follows it instead.
     fn refresh(self, kitchen: Kitchen) {
-        // Also called when a request ends, possibly after the page is gone.
-        let Some(busy) = self.in_flight.try_get_value() else { return };
-        if busy {
-            self.again.set_value(true);
-            return;
-        }
-        self.in_flight.set_value(true);
-        let started_at = self.changes.get_value();
-        let request = kitchen.api.open_orders();
-        leptos::task::spawn_local(async move {
-            let result = request.await;
-            self.in_flight.set_value(false);
-            let overtaken = self.changes.try_get_value() != Some(started_at);
-            match result {
-                Ok(orders) if !overtaken => {
-                    self.list.set(Some(orders));
-                    self.error.set(None);
-                    self.fetched_at.set(Some(js_sys::Date::now() as i64));
-                }
-                Ok(_) => {}
-                Err(error) => self.error.set(Some(error)),
-            }
-            kitchen.ready();
-            if overtaken || self.again.try_get_value() == Some(true) {
-                self.again.set_value(false);
-                self.refresh(kitchen);
-            }
-        });
+        self.latest.refresh(move || api::open_orders(kitchen.bff), move || kitchen.ready.mark());
     }
 
     fn failure(self, order_id: &str) -> Option<String> {
@@ -95,10 +58,8 @@ impl OpenOrders {
 
     /// Puts the BFF's answer to a command in place; orders that are no longer open leave.
     fn apply(self, order: Order) {
-        self.changes.update_value(|n| *n += 1);
         let open = matches!(order.status, OrderStatus::Placed | OrderStatus::Accepted | OrderStatus::Ready);
-        self.list.update(|list| {
-            let Some(list) = list else { return };
+        self.latest.change(|list| {
             match list.iter().position(|o| o.id == order.id) {
                 Some(index) if open => list[index] = order,
                 Some(index) => {
@@ -115,13 +76,14 @@ pub(crate) fn orders_page() -> impl IntoView {
     let kitchen = expect_context::<Kitchen>();
     let orders = OpenOrders::new();
     orders.refresh(kitchen);
-    use_polling(move || orders.refresh(kitchen));
+    use_polling(REFRESH_EVERY, move || orders.refresh(kitchen));
+    let list = orders.latest.data;
 
     // With several restaurants the page shows the picked one; the others' counts are offered.
     let several = Memo::new(move |_| kitchen.restaurants.with(|r| r.as_ref().is_some_and(|r| r.len() > 1)));
     let shown = Memo::new(move |_| {
         let selected = kitchen.selected.get();
-        orders.list.with(|list| {
+        list.with(|list| {
             list.as_ref().map(|list| list.iter().filter(|o| !several.get() || selected.as_ref().is_none_or(|id| &o.restaurant_id == id)).cloned().collect::<Vec<_>>())
         })
     });
@@ -131,7 +93,7 @@ pub(crate) fn orders_page() -> impl IntoView {
         }
         let selected = kitchen.selected.get();
         let mut counts: Vec<(String, String, usize)> = Vec::new();
-        orders.list.with(|list| {
+        list.with(|list| {
             for order in list.iter().flatten().filter(|o| Some(&o.restaurant_id) != selected.as_ref()) {
                 match counts.iter_mut().find(|(id, _, _)| id == &order.restaurant_id) {
                     Some(entry) => entry.2 += 1,
@@ -142,12 +104,11 @@ pub(crate) fn orders_page() -> impl IntoView {
         counts
     });
 
-    // Memos, so that a poll failing again the same way does not re-render (and re-announce)
-    // the alerts.
-    let fetch_state = Memo::new(move |_| (shown.with(Option::is_some), orders.error.with(|e| e.as_ref().map(|e| e.message.clone()))));
-    // Refusals about orders that have left the list (rejected elsewhere, say).
+    let retry = Callback::new(move |()| orders.refresh(kitchen));
+    // Refusals about orders that have left the list (rejected elsewhere, say). A memo, so that
+    // a poll does not re-render (and re-announce) the alerts.
     let gone = Memo::new(move |_| {
-        orders.failures.with(|failures| orders.list.with(|list| failures.iter().filter(|f| !list.iter().flatten().any(|o| o.id == f.order_id)).cloned().collect::<Vec<_>>()))
+        orders.failures.with(|failures| list.with(|list| failures.iter().filter(|f| !list.iter().flatten().any(|o| o.id == f.order_id)).cloned().collect::<Vec<_>>()))
     });
 
     view! {
@@ -190,30 +151,9 @@ pub(crate) fn orders_page() -> impl IntoView {
                     })
                     .collect_view()
             }}
-            {move || {
-                match fetch_state.get() {
-                    (false, None) => view! { <Loading label="Loading open orders…"/> }.into_any(),
-                    (false, Some(message)) => {
-                        let retry = Callback::new(move |()| orders.refresh(kitchen));
-                        view! { <ErrorBanner message=message retry=retry/> }.into_any()
-                    }
-                    (true, Some(message)) => {
-                        let since = orders.fetched_at.get_untracked().map(time_of_day).unwrap_or_default();
-                        view! {
-                            <div class="banner banner-warning" role="alert">
-                                {format!("The orders could not be refreshed: {message} Showing them as of {since}.")}
-                            </div>
-                        }
-                        .into_any()
-                    }
-                    (true, None) => ().into_any(),
-                }
-            }}
+            <Freshness latest=orders.latest loading="Loading open orders…" what="The orders" retry/>
             <Show when=move || shown.with(|s| s.as_ref().is_some_and(Vec::is_empty))>
-                <div class="empty-state">
-                    <span class="empty-state-icon" aria-hidden="true">"🧾"</span>
-                    <p>"No open orders — new orders appear here."</p>
-                </div>
+                <EmptyState icon="🧾" body="No open orders — new orders appear here."/>
             </Show>
             <ul class="card-grid kitchen-orders" role="list">
                 <For each=move || shown.get().unwrap_or_default() key=|order| order.id.clone() let:order>
@@ -248,15 +188,6 @@ fn Summary(shown: Memo<Option<Vec<Order>>>) -> impl IntoView {
     view! { <p class="muted kitchen-summary">{text}</p> }
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
-}
-
-/// The first characters of an order id, enough for the kitchen and the driver to talk about it.
-pub(crate) fn short_id(id: &str) -> String {
-    id.chars().filter(|c| c.is_ascii_alphanumeric()).take(6).collect::<String>().to_uppercase()
-}
-
 #[component]
 fn OrderCard(initial: Order, orders: OpenOrders) -> impl IntoView {
     let kitchen = expect_context::<Kitchen>();
@@ -265,7 +196,7 @@ fn OrderCard(initial: Order, orders: OpenOrders) -> impl IntoView {
     let order = {
         let initial = initial.clone();
         Memo::new(move |previous: Option<&Order>| {
-            orders.list.with(|list| list.as_ref().and_then(|list| list.iter().find(|o| o.id == id).cloned())).or_else(|| previous.cloned()).unwrap_or_else(|| initial.clone())
+            orders.latest.data.with(|list| list.as_ref().and_then(|list| list.iter().find(|o| o.id == id).cloned())).or_else(|| previous.cloned()).unwrap_or_else(|| initial.clone())
         })
     };
     let status = Memo::new(move |_| order.with(|o| o.status));
@@ -288,7 +219,7 @@ fn OrderCard(initial: Order, orders: OpenOrders) -> impl IntoView {
         busy.set(true);
         let (order_id, who) = order.with_untracked(|o| (o.id.clone(), o.customer_name.clone()));
         orders.set_failure(&order_id, None);
-        let request = kitchen.api.advance(&order_id, step);
+        let request = api::advance(kitchen.bff, &order_id, step);
         leptos::task::spawn_local(async move {
             match request.await {
                 Ok(updated) => {
