@@ -53,7 +53,7 @@ enum Command {
     },
     /// Measure sizes and speed (release build); prints a Markdown table, writes JSON.
     Bench {
-        /// Only these areas (`hub`, `propagation`, `http`); all when empty.
+        /// Only these areas (`hub`, `propagation`, `http`, `browser`); all when empty.
         areas: Vec<String>,
     },
     /// Run every test: build the wasm, then unit, integration and end-to-end tests.
@@ -82,11 +82,13 @@ fn main() -> anyhow::Result<()> {
 
 /// The benchmarks: an optimised build of `tessera-bench` (in the e2e crate), run from the root.
 fn bench(areas: &[String]) -> anyhow::Result<()> {
+    let dist = if areas.is_empty() || areas.iter().any(|a| a == "browser") { Some(build::build()?) } else { None };
     let status = std::process::Command::new(paths::cargo())
         .current_dir(paths::root())
         .args(["run", "--quiet", "--release", "-p", "tessera-e2e", "--bin", "tessera-bench", "--"])
         .args(areas)
         .env("TESSERA_BENCH_JSON", paths::target_dir().join("tessera").join("bench.json"))
+        .envs(dist.map(|d| ("TESSERA_DIST", d)))
         .status()?;
     anyhow::ensure!(status.success(), "the benchmarks failed");
     Ok(())

@@ -9,7 +9,10 @@
 //! - `propagation`: a command accepted by one BFF → the event applied to another BFF's view,
 //!   p50/p99, at 100 and 1,000 commands/s;
 //! - `http`: `GET` throughput and p50/p99 of a BFF view query against a bare axum hello-world
-//!   under the same load, and their ratio.
+//!   under the same load, and their ratio;
+//! - `browser`: headless Chromium with a cold cache (a fresh profile per run) loading `/`:
+//!   navigation start → `mfe:shell-ready` → `mfe:first-mounted` (the routed app's first data
+//!   on screen), and a route switch to another app. Needs the wasm build (`TESSERA_DIST`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -193,6 +196,38 @@ async fn hello_world() -> anyhow::Result<String> {
     Ok(url)
 }
 
+/// One cold page load of `/` in a fresh browser profile, then a route switch to `/orders`.
+async fn browser_run(system: &tessera_e2e::System) -> anyhow::Result<Vec<f64>> {
+    let browser = tessera_e2e::Browser::open(1280, 800).await?;
+    browser.goto(&system.url("/")).await?;
+    browser.wait_for(&tessera_e2e::heading("Restaurants")).await?;
+    let mark = |name: &str| format!("return (performance.getEntriesByName('{name}')[0] || {{}}).startTime ?? null");
+    let mut first = Value::Null;
+    for _ in 0..100 {
+        first = browser.eval(&mark("mfe:first-mounted")).await?;
+        if !first.is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let shell = browser.eval(&mark("mfe:shell-ready")).await?;
+    // A route switch: from the click to the orders app reporting its first data.
+    browser
+        .eval("window.__switch = null; window.addEventListener('mfe:app-ready', e => { if (e.detail.app === 'orders' && window.__switch === null) window.__switch = performance.now() - window.__clicked; }); window.__clicked = performance.now(); window.tessera.navigate('/orders'); return null")
+        .await?;
+    let mut switch = Value::Null;
+    for _ in 0..200 {
+        switch = browser.eval("return window.__switch").await?;
+        if !switch.is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    browser.close().await?;
+    let ms = |v: &Value, what: &str| v.as_f64().with_context(|| format!("no {what} measured"));
+    Ok(vec![ms(&shell, "shell-ready mark")?, ms(&first, "first-mounted mark")?, ms(&switch, "route switch")?])
+}
+
 fn print_table(rows: &[Row]) {
     println!("| area | measure | median | unit | noise (max-min)/median |");
     println!("|---|---|---:|---|---:|");
@@ -259,6 +294,15 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         rows.push(Row { area: "http", what: "BFF query throughput / hello-world throughput".into(), value: ratio * 100.0, unit: "%", noise: 0.0 });
+    }
+
+    if wanted("browser") {
+        eprintln!("bench: browser…");
+        let dist = tessera_e2e::dist().context("the browser benchmark needs the wasm build (TESSERA_DIST)")?;
+        let system = tessera_e2e::System::start(&dist).await?;
+        let units = [("navigation start → shell ready", "ms"), ("navigation start → first app's data on screen", "ms"), ("route switch → next app's data on screen", "ms")];
+        let measured = repeat("browser", &units, || browser_run(&system)).await?;
+        rows.extend(measured);
     }
 
     print_table(&rows);
