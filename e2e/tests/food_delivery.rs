@@ -107,6 +107,9 @@ async fn guests_browse_but_are_asked_to_sign_in_to_order_and_phones_get_the_same
     browser.goto(&system.url("/restaurants/green-bowl")).await?;
     browser.wait_for(&heading("Green Bowl")).await?;
     browser.wait_for("//*[normalize-space()='Sold out']").await?;
+    // The cart's parcel is there for a guest too, and asks them to sign in before ordering.
+    browser.click(&format!("{}//button[normalize-space()='Add']", add_to_cart("Buddha Bowl"))).await?;
+    browser.wait_for(&format!("{}/..//a[normalize-space()='Sign in to order']", add_to_cart("Buddha Bowl"))).await?;
     browser.screenshot("food-menu-390").await?;
     browser.goto(&system.url("/cart")).await?;
     browser.wait_for(&heading("Your cart")).await?;

@@ -85,6 +85,14 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
         let mut apps: Vec<_> = std::fs::read_dir(dist.join("apps"))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
         apps.sort();
         for dir in apps {
+            // Hand-written example apps (no crate) are for showing an independent deploy into
+            // the running system, so they are left for `cargo xtask deploy`.
+            let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("mfe.json"))?)?;
+            let name = manifest["name"].as_str().unwrap_or_default();
+            if !paths::root().join("micro-apps").join(name).join("Cargo.toml").exists() {
+                println!("not deployed: {name} (try `cargo xtask deploy micro-apps/{name}` while this runs)");
+                continue;
+            }
             let outcome = client.deploy_dir(&dir).await.with_context(|| format!("deploying {}", dir.display()))?;
             println!("{}: {} {}", if outcome.changed { "deployed" } else { "up to date" }, outcome.name, outcome.version);
         }

@@ -15,12 +15,17 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::Row;
 use tessera_contracts::Envelope;
-use tessera_event_hub::{Delivered, EventHub, HubError, Position, StartFrom};
+use tessera_event_hub::{Delivered, EventHub, HubError, Position, StartFrom, Subscription};
 use tokio::sync::{Notify, watch};
 
 use crate::now_millis;
 use crate::outbox;
 use crate::store::{Store, Tx};
+
+/// Acknowledge the hub after this many applied events (JetStream allows 1,000 in flight)…
+const ACK_EVERY: u32 = 100;
+/// …or when no event arrived for this long.
+const ACK_PAUSE: Duration = Duration::from_millis(50);
 
 /// A BFF's event handler: which events, and how each changes the view.
 #[async_trait]
@@ -209,14 +214,43 @@ impl Listener {
     async fn consume(&self) -> Result<(), ListenError> {
         let after = self.checkpoint().await?;
         let mut subscription = self.hub.subscribe(&self.subscription_name(), &self.handler.types(), StartFrom::After(after)).await?;
+        // The checkpoint in the view store is what a restart resumes from, so acknowledging the
+        // hub (and reading its head for the lag gauge) can wait for a batch or a pause in the
+        // stream: doing it per event tripled the writes per event. The first event flushes at
+        // once so the lag is known early.
+        let mut unacked: Option<Position> = None;
+        let mut since_flush = ACK_EVERY - 1;
         loop {
-            let delivered = subscription.next().await?;
+            let delivered = match unacked {
+                Some(position) => match tokio::time::timeout(ACK_PAUSE, subscription.next()).await {
+                    Ok(next) => next?,
+                    Err(_) => {
+                        self.flush(subscription.as_mut(), position).await?;
+                        unacked = None;
+                        since_flush = 0;
+                        continue;
+                    }
+                },
+                None => subscription.next().await?,
+            };
             self.apply(&delivered).await.map_err(ListenError::Apply)?;
-            subscription.ack(delivered.position).await?;
-            if let Ok(head) = self.hub.head().await {
-                ::metrics::gauge!("events_consumer_lag", "consumer" => self.name().to_string()).set(head.saturating_sub(delivered.position) as f64);
+            unacked = Some(delivered.position);
+            since_flush += 1;
+            if since_flush >= ACK_EVERY {
+                self.flush(subscription.as_mut(), delivered.position).await?;
+                unacked = None;
+                since_flush = 0;
             }
         }
+    }
+
+    /// Acknowledges through `position` and updates the lag gauge.
+    async fn flush(&self, subscription: &mut dyn Subscription, position: Position) -> Result<(), HubError> {
+        subscription.ack(position).await?;
+        if let Ok(head) = self.hub.head().await {
+            ::metrics::gauge!("events_consumer_lag", "consumer" => self.name().to_string()).set(head.saturating_sub(position) as f64);
+        }
+        Ok(())
     }
 
     /// Empties the view and the consumer's bookkeeping and sets the checkpoint.
