@@ -8,8 +8,8 @@
 //! - `hub`: append throughput (batches of 100) and catch-up rate of a fresh consumer, per engine;
 //! - `propagation`: a command accepted by one BFF → the event applied to another BFF's view,
 //!   p50/p99, at 100 and 1,000 commands/s;
-//! - `http`: `GET` throughput and p50/p99 of a BFF view query against a bare axum hello-world
-//!   under the same load, and their ratio;
+//! - `http`: `GET` throughput and p50/p99 of the menus BFF's restaurant query against a bare
+//!   axum hello-world under the same load, and their ratio; orders placed per second;
 //! - `browser`: headless Chromium with a cold cache (a fresh profile per run) loading `/`:
 //!   navigation start → `mfe:shell-ready` → `mfe:first-mounted` (the routed app's first data
 //!   on screen), and a route switch to another app. Needs the wasm build (`TESSERA_DIST`).
@@ -228,6 +228,42 @@ async fn browser_run(system: &tessera_e2e::System) -> anyhow::Result<Vec<f64>> {
     Ok(vec![ms(&shell, "shell-ready mark")?, ms(&first, "first-mounted mark")?, ms(&switch, "route switch")?])
 }
 
+/// `customers` customers each fill a cart with one dish and check out, as fast as the cart BFF
+/// accepts, for `seconds`; returns orders per second.
+async fn place_orders(cart: &TestBff, customers: usize, seconds: f64) -> anyhow::Result<Vec<f64>> {
+    let until = Instant::now() + Duration::from_secs_f64(seconds);
+    let mut tasks = Vec::new();
+    for c in 0..customers {
+        let user = TestUser::new(&format!("bench-{c}-{:x}", rand::random::<u32>()), &["customer"]);
+        let (http, url) = (cart.http.clone(), cart.url.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut placed = 0u64;
+            let send = |method: reqwest::Method, path: String, body: Value| {
+                http.request(method, format!("{url}{path}"))
+                    .header("x-tessera-user", &user.id)
+                    .header("x-tessera-roles", "customer")
+                    .header("idempotency-key", format!("{:x}", rand::random::<u128>()))
+                    .json(&body)
+                    .send()
+            };
+            while Instant::now() < until {
+                let added = send(reqwest::Method::PUT, "/cart/items/roma-margherita".into(), json!({ "quantity": 1 })).await?;
+                ensure!(added.status().is_success(), "adding to the cart: {}", added.status());
+                let order = format!("{:x}", rand::random::<u128>());
+                let checkout = send(reqwest::Method::PUT, format!("/orders/{order}"), json!({ "deliveryAddress": "1 Bench Road", "note": "" })).await?;
+                ensure!(checkout.status().is_success(), "checkout: {}", checkout.status());
+                placed += 1;
+            }
+            anyhow::Ok(placed)
+        }));
+    }
+    let mut total = 0;
+    for task in tasks {
+        total += task.await??;
+    }
+    Ok(vec![total as f64 / seconds])
+}
+
 fn print_table(rows: &[Row]) {
     println!("| area | measure | median | unit | noise (max-min)/median |");
     println!("|---|---|---:|---|---:|");
@@ -273,27 +309,35 @@ async fn main() -> anyhow::Result<()> {
 
     if wanted("http") {
         eprintln!("bench: http…");
+        // The menus BFF's search view, filled from the restaurant BFF's seed through the hub.
         let dir = tempfile::tempdir()?;
-        let bff = TestBff::spawn_in(tally_bff::spec(), dir.path()).await?;
-        let user = TestUser::new("bench", &[]);
-        for i in 0..20 {
-            bff.command(reqwest::Method::PUT, &format!("/tallies/t{i}"), &user, &format!("c{i}"), json!({ "label": format!("tally {i}") })).await?;
-            bff.command(reqwest::Method::POST, &format!("/tallies/t{i}/increments"), &user, &format!("i{i}"), json!({ "by": 1 })).await?;
-        }
-        bff.eventually("/views/tallies", None, |v| v["tallies"].as_array().is_some_and(|t| t.len() == 20)).await?;
+        let _restaurant = TestBff::spawn_in(restaurant_bff::spec(), dir.path()).await?;
+        let menus = TestBff::spawn_in(menus_bff::spec(), dir.path()).await?;
+        let cart = TestBff::spawn_in(cart_bff::spec(), dir.path()).await?;
+        menus.eventually("/restaurants", None, |v| v["restaurants"].as_array().is_some_and(|r| r.len() == 4)).await?;
         let hello = hello_world().await?;
-        let query = format!("{}/views/tallies", bff.url);
+        let query = format!("{}/restaurants", menus.url);
         let units = [("req/s", "req/s"), ("p50", "ms"), ("p99", "ms")];
         let bare = repeat("http", &units, || load(&hello, 32, 3.0)).await?;
         let view = repeat("http", &units, || load(&query, 32, 3.0)).await?;
         let ratio = view[0].value / bare[0].value;
-        for (label, measured) in [("bare axum hello-world", bare), ("BFF view query (20 rows, SQLite)", view)] {
+        for (label, measured) in [("bare axum hello-world", bare), ("menus BFF `GET /restaurants` (SQLite)", view)] {
             for mut row in measured {
                 row.what = format!("{label}: {}", row.what);
                 rows.push(row);
             }
         }
-        rows.push(Row { area: "http", what: "BFF query throughput / hello-world throughput".into(), value: ratio * 100.0, unit: "%", noise: 0.0 });
+        rows.push(Row { area: "http", what: "menus query throughput / hello-world throughput".into(), value: ratio * 100.0, unit: "%", noise: 0.0 });
+        // Placing orders: each is a cart change and a checkout, two idempotent commands.
+        // The cart learns dishes from restaurant events: wait until it knows the one ordered.
+        let probe = TestUser::new("probe", &["customer"]);
+        let started = Instant::now();
+        while !cart.command(reqwest::Method::PUT, "/cart/items/roma-margherita", &probe, &format!("{:x}", rand::random::<u64>()), json!({ "quantity": 1 })).await?.0.is_success() {
+            ensure!(started.elapsed() < Duration::from_secs(15), "the cart BFF never learned the seed menu");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let placed = repeat("http", &[("orders placed (cart change + checkout), 8 customers", "orders/s")], || place_orders(&cart, 8, 3.0)).await?;
+        rows.extend(placed);
     }
 
     if wanted("browser") {
