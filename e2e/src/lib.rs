@@ -9,15 +9,16 @@ use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use tessera_bff_kit::testing::TestBff;
+use tessera_dev_idp::{DevIdp, DevIdpConfig};
 use tessera_host::client::DeployClient;
 use tessera_host::{Application, Config, Secret};
-use tokio::task::JoinHandle;
 
 /// How long a user-visible condition may take to appear.
 pub const PATIENCE: Duration = Duration::from_secs(15);
@@ -49,7 +50,12 @@ pub struct System {
     pub data: tempfile::TempDir,
     /// The BFFs by app name (in-process, port 0, SQLite files and the embedded hub in `data`).
     pub bffs: BTreeMap<&'static str, TestBff>,
-    server: JoinHandle<anyhow::Result<()>>,
+    /// The dev OpenID provider the host signs people in with and the BFFs trust.
+    pub idp: Arc<DevIdp>,
+    config: Config,
+    /// The host runs on a runtime of its own, so that it can be killed with everything it
+    /// spawned (connections, sockets, the live gateway) like a process.
+    server: Option<tokio::runtime::Runtime>,
 }
 
 impl System {
@@ -66,7 +72,8 @@ impl System {
             ("driver", driver_bff::spec()),
         ];
         for (app, spec) in specs {
-            system.bffs.insert(app, TestBff::spawn_in(spec, &bff_dir).await.with_context(|| format!("starting the {app} BFF"))?);
+            let bff = TestBff::spawn_with(spec, &bff_dir, system.idp.clone()).await.with_context(|| format!("starting the {app} BFF"))?;
+            system.bffs.insert(app, bff);
         }
         for name in APPS {
             system.deploy_app(name).await?;
@@ -77,12 +84,19 @@ impl System {
     /// Starts a host with nothing deployed.
     pub async fn start_empty(dist: &Path) -> anyhow::Result<Self> {
         let data = tempfile::tempdir()?;
+        let idp = Arc::new(DevIdp::start(DevIdpConfig::loopback(data.path().to_path_buf())).await?);
         let mut config = Config::for_dirs(data.path().to_path_buf(), dist.to_path_buf(), workspace_root().join("public"));
         config.deploy_token = Some(Secret::new("e2e-token"));
-        let app = Application::build(config).await?;
-        let url = format!("http://127.0.0.1:{}", app.port());
-        let server = tokio::spawn(app.run_until_stopped(std::future::pending()));
-        Ok(Self { deploy: DeployClient::new(&url, "e2e-token"), url, dist: dist.to_path_buf(), data, bffs: BTreeMap::new(), server })
+        config.oidc_issuer = Some(idp.issuer().to_string());
+        config.oidc_client_id = idp.config().client_id.clone();
+        config.oidc_client_secret = Some(Secret::new(idp.config().client_secret.clone()));
+        // The live gateway tails the hub the BFFs share.
+        config.event_hub_url = Some(data.path().join("bffs").join("events.db").display().to_string());
+        let (server, addr) = run_host(config.clone()).await?;
+        let url = format!("http://{addr}");
+        config.addr = addr;
+        Ok(Self {
+            config, deploy: DeployClient::new(&url, "e2e-token"), url, dist: dist.to_path_buf(), data, bffs: BTreeMap::new(), idp, server: Some(server) })
     }
 
     /// The build directory of an app or fixture by name (`dist/index.json`).
@@ -120,12 +134,51 @@ impl System {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.url)
     }
+
+    /// Kills the host abruptly (its task is aborted mid-flight, sockets drop without a close
+    /// frame, as with SIGKILL) and starts a new one on the same port and data directory.
+    pub async fn crash_and_restart_host(&mut self, down_for: Duration) -> anyhow::Result<()> {
+        if let Some(runtime) = self.server.take() {
+            runtime.shutdown_background();
+        }
+        tokio::time::sleep(down_for).await;
+        // The dead host's port is released as its runtime winds down in the background.
+        let started = Instant::now();
+        loop {
+            match run_host(self.config.clone()).await {
+                Ok((server, _)) => {
+                    self.server = Some(server);
+                    return Ok(());
+                }
+                Err(error) if started.elapsed() < Duration::from_secs(10) => {
+                    log(&format!("host restart retried: {error:#}"));
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(error) => return Err(error.context("restarting the host")),
+            }
+        }
+    }
 }
 
 impl Drop for System {
     fn drop(&mut self) {
-        self.server.abort();
+        if let Some(runtime) = self.server.take() {
+            runtime.shutdown_background();
+        }
     }
+}
+
+fn log(message: &str) {
+    eprintln!("e2e: {message}");
+}
+
+/// Builds and runs a host on a runtime of its own.
+async fn run_host(config: Config) -> anyhow::Result<(tokio::runtime::Runtime, std::net::SocketAddr)> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let app = runtime.spawn(Application::build(config)).await??;
+    let addr = app.local_addr();
+    runtime.spawn(app.run_until_stopped(std::future::pending()));
+    Ok((runtime, addr))
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -218,8 +271,9 @@ impl Browser {
         Ok(self.client.execute(script, vec![]).await?)
     }
 
-    /// Signs in through the host's sign-in page as the demo user called `name` and comes
-    /// back to `return_to` (which then has to show `expect`, an XPath).
+    /// Signs in through the identity provider's login page (the host sends the browser there)
+    /// as the demo user called `name` and comes back to `return_to` (which then has to show
+    /// `expect`, an XPath).
     pub async fn sign_in(&self, system: &System, name: &str, return_to: &str, expect: &str) -> anyhow::Result<()> {
         self.goto(&system.url(&format!("/auth/login?returnTo={return_to}"))).await?;
         self.click(&format!("//button[@aria-label='Sign in as {name}']")).await?;

@@ -184,7 +184,7 @@ impl AppsManifest {
     /// The base route of an app: its first route with parameters and wildcards cut off.
     pub fn base_route(app: &AppEntry) -> String {
         match &app.activation {
-            Activation::Routes { routes } => {
+            Activation::Routes { routes, .. } => {
                 let first = routes.first().map(String::as_str).unwrap_or("/");
                 let cut = first.find([':', '*']).map(|i| &first[..i]).unwrap_or(first);
                 let trimmed = cut.trim_end_matches('/');

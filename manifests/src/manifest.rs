@@ -79,7 +79,14 @@ pub struct Manifest {
 pub enum Activation {
     /// Mounted in the main area while the location matches one of the routes.
     /// Patterns as in [`RoutePattern`]; kept as text so errors can name the exact entry.
-    Routes { routes: Vec<String> },
+    /// With `roles`, the routes are protected: the shell sends a signed-out visitor to sign in
+    /// (and back), and tells a signed-in user without any of the roles that the page is not
+    /// theirs. The BFF enforces the same rules; this is for the experience.
+    Routes {
+        routes: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        roles: Vec<String>,
+    },
     /// Always mounted, in the named layout slot (`nav`).
     Always { slot: String },
     /// Never activated by the shell itself; only mounted by other apps as parcels.
@@ -87,10 +94,18 @@ pub enum Activation {
 }
 
 impl Activation {
+    /// The roles that may open a routed app (empty: everybody).
+    pub fn roles(&self) -> &[String] {
+        match self {
+            Activation::Routes { roles, .. } => roles,
+            _ => &[],
+        }
+    }
+
     /// The parsed route patterns (empty unless routed); invalid ones were rejected on deploy.
     pub fn patterns(&self) -> Vec<RoutePattern> {
         match self {
-            Activation::Routes { routes } => routes.iter().filter_map(|r| RoutePattern::parse(r).ok()).collect(),
+            Activation::Routes { routes, .. } => routes.iter().filter_map(|r| RoutePattern::parse(r).ok()).collect(),
             _ => Vec::new(),
         }
     }
@@ -182,10 +197,13 @@ impl Manifest {
             }
         }
         match &self.activation {
-            Activation::Routes { routes } if routes.is_empty() => {
+            Activation::Routes { routes, .. } if routes.is_empty() => {
                 return Err(ManifestError::new("activation.routes", "needs at least one route"));
             }
-            Activation::Routes { routes } => {
+            Activation::Routes { routes, roles } => {
+                for (r, role) in roles.iter().enumerate() {
+                    check_kebab(&format!("activation.roles[{r}]"), role, 40)?;
+                }
                 let mut shapes = BTreeSet::new();
                 for (i, route) in routes.iter().enumerate() {
                     let route = RoutePattern::parse(route).map_err(|reason| ManifestError::new(format!("activation.routes[{i}]"), reason))?;

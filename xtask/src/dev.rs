@@ -1,8 +1,10 @@
 //! `cargo xtask dev`: the whole system on the embedded defaults, one command.
 //!
-//! Builds what is stale (cargo and the wasm pipeline are incremental), starts every BFF (each
-//! on the port its app's `mfe.json` names as `bff.upstream`, with its SQLite view store and
-//! the embedded event hub under the data directory) and the host as child processes, deploys
+//! Builds what is stale (cargo and the wasm pipeline are incremental), starts the dev-only
+//! OpenID provider on loopback (demo users for every role), every BFF (each on the port its
+//! app's `mfe.json` names as `bff.upstream`, with its SQLite view store and the embedded event
+//! hub under the data directory, trusting that provider's tokens) and the host (signing people
+//! in with that provider) as child processes, deploys
 //! every built app through the deploy API (unchanged apps are no-ops), prints the URL and
 //! waits; Ctrl-C stops the children.
 
@@ -23,7 +25,14 @@ pub(crate) struct DevArgs {
     /// All data (deployed apps, later databases and the event log) lives here.
     #[arg(long, env = "TESSERA_DATA_DIR", default_value = "data")]
     data_dir: String,
+    /// Where the dev identity provider listens (loopback only).
+    #[arg(long, env = "DEV_IDP_ADDR", default_value = "127.0.0.1:8090")]
+    idp_addr: String,
 }
+
+/// The dev provider's client registration (its defaults; see `tessera-dev-idp --help`).
+const DEV_CLIENT_ID: &str = "tessera";
+const DEV_CLIENT_SECRET: &str = "tessera-dev-secret";
 
 /// Child processes, killed when dropped (also on errors).
 struct Children(Vec<Child>);
@@ -40,7 +49,7 @@ impl Drop for Children {
 pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let dist = build::build()?;
     let bffs = bff_upstreams()?;
-    let mut packages = vec!["tessera-host".to_string()];
+    let mut packages = vec!["tessera-host".to_string(), "tessera-dev-idp".to_string()];
     packages.extend(bffs.iter().map(|(app, _)| format!("{app}-bff")));
     let status = Command::new(paths::cargo())
         .current_dir(paths::root())
@@ -53,12 +62,23 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let data_dir = paths::root().join(&args.data_dir);
     let token_path = data_dir.join("host").join("deploy-token");
     let mut children = Children(Vec::new());
+    let issuer = format!("http://{}", args.idp_addr);
+    children.0.push(
+        Command::new(paths::target_dir().join("debug").join("tessera-dev-idp"))
+            .current_dir(paths::root())
+            .arg("--dev")
+            .env("DEV_IDP_ADDR", &args.idp_addr)
+            .env("TESSERA_DATA_DIR", &data_dir)
+            .spawn()
+            .context("starting the dev identity provider")?,
+    );
     for (app, addr) in &bffs {
         children.0.push(
             Command::new(paths::target_dir().join("debug").join(format!("{app}-bff")))
                 .current_dir(paths::root())
                 .env("BFF_ADDR", addr)
                 .env("TESSERA_DATA_DIR", &data_dir)
+                .env("OIDC_ISSUER", &issuer)
                 .spawn()
                 .with_context(|| format!("starting the {app} BFF"))?,
         );
@@ -70,12 +90,16 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
             .env("TESSERA_DATA_DIR", &data_dir)
             .env("TESSERA_DIST", &dist)
             .env("TESSERA_PUBLIC_DIR", paths::root().join("public"))
+            .env("OIDC_ISSUER", &issuer)
+            .env("OIDC_CLIENT_ID", DEV_CLIENT_ID)
+            .env("OIDC_CLIENT_SECRET", DEV_CLIENT_SECRET)
             .spawn()
             .context("starting tessera-host")?,
     );
     let url = format!("http://{}", args.addr);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
+        wait_healthy(&issuer).await.context("the dev identity provider")?;
         for (app, addr) in &bffs {
             wait_healthy(&format!("http://{addr}")).await.with_context(|| format!("the {app} BFF"))?;
         }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, ensure};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tessera_bff_kit::testing::{PostgresServer, TestBff, TestUser};
+use tessera_bff_kit::testing::{PostgresServer, TestBff, TestUser, dev_idp};
 use tessera_bff_kit::{Application, BffConfig, now_millis};
 use tessera_contracts::food::{MENU_ITEM_REMOVED, MENU_ITEM_UPDATED, MenuItem, RESTAURANT_UPDATED, Restaurant};
 use tessera_contracts::{Envelope, EventType};
@@ -310,7 +310,8 @@ async fn a_stale_update_after_a_removal_does_not_resurrect_the_dish() -> anyhow:
 async fn the_menus_view_works_on_postgresql() -> anyhow::Result<()> {
     let postgres = PostgresServer::start()?;
     let dir = tempfile::tempdir()?;
-    let mut config = BffConfig::for_data_dir(dir.path().to_path_buf());
+    let idp = dev_idp(dir.path()).await?;
+    let mut config = BffConfig::for_data_dir(dir.path().to_path_buf(), idp.issuer());
     config.database_url = Some(postgres.database().await?);
     let app = Application::build(config, menus_bff::spec()).await?;
     let url = format!("http://127.0.0.1:{}", app.port());

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, ensure};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tessera_bff_kit::testing::{PostgresServer, TestBff, TestUser};
+use tessera_bff_kit::testing::{PostgresServer, TestBff, TestUser, dev_idp};
 use tessera_bff_kit::{Application, BffConfig, now_millis};
 use tessera_contracts::food::{Order, OrderLine, OrderStatus};
 use tessera_contracts::{Envelope, EventType};
@@ -442,7 +442,8 @@ async fn a_late_order_placed_event_never_reopens_an_order_and_drivers_move_it_on
 async fn the_restaurant_bff_runs_on_postgresql() -> anyhow::Result<()> {
     let postgres = PostgresServer::start()?;
     let dir = tempfile::tempdir()?;
-    let mut config = BffConfig::for_data_dir(dir.path().to_path_buf());
+    let idp = dev_idp(dir.path()).await?;
+    let mut config = BffConfig::for_data_dir(dir.path().to_path_buf(), idp.issuer());
     config.database_url = Some(postgres.database().await?);
     let app = Application::build(config, restaurant_bff::spec()).await?;
     let url = format!("http://127.0.0.1:{}", app.port());
@@ -452,7 +453,8 @@ async fn the_restaurant_bff_runs_on_postgresql() -> anyhow::Result<()> {
         let _ = stopped.await;
     }));
     let http = reqwest::Client::new();
-    let as_rita = |method: Method, path: &str| http.request(method, format!("{url}{path}")).header("x-tessera-user", "rita").header("x-tessera-roles", "restaurant");
+    let token = idp.token_for("rita", "rita", &["restaurant".to_string()]);
+    let as_rita = |method: Method, path: &str| http.request(method, format!("{url}{path}")).bearer_auth(&token);
 
     let mine: Value = as_rita(Method::GET, "/restaurants/mine").send().await?.json().await?;
     assert_eq!(item_count(&mine), 15);

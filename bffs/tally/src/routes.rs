@@ -10,7 +10,7 @@ use serde_json::json;
 use sqlx::Row;
 use tessera_bff_kit::commands::{self, Begun, check_if_match, version_etag};
 use tessera_bff_kit::queries::{Cache, cached_json};
-use tessera_bff_kit::{ApiError, BffState, now_millis, outbox};
+use tessera_bff_kit::{ApiError, BffState, MaybeCaller, now_millis, outbox};
 use tessera_contracts::{Envelope, EventType};
 
 use crate::TALLY_INCREMENTED;
@@ -42,9 +42,9 @@ struct TallyDto {
     version: i64,
 }
 
-/// Until sign-in exists the host passes the caller in a development header.
-fn caller(headers: &HeaderMap) -> String {
-    headers.get("x-tessera-user").and_then(|v| v.to_str().ok()).unwrap_or("anonymous").to_string()
+/// Tallies are open to everybody; a signed-in caller is recorded as the author of a change.
+fn author(caller: MaybeCaller) -> String {
+    caller.0.map(|c| c.user_id).unwrap_or_else(|| "anonymous".to_string())
 }
 
 fn check_id(id: &str) -> Result<(), ApiError> {
@@ -65,13 +65,19 @@ async fn get_tally(State(state): State<BffState>, Path(id): Path<String>) -> Res
     Ok(response)
 }
 
-async fn create_tally(State(state): State<BffState>, Path(id): Path<String>, headers: HeaderMap, Json(input): Json<NewTally>) -> Result<Response, ApiError> {
+async fn create_tally(
+    State(state): State<BffState>,
+    Path(id): Path<String>,
+    caller: MaybeCaller,
+    headers: HeaderMap,
+    Json(input): Json<NewTally>,
+) -> Result<Response, ApiError> {
     check_id(&id)?;
     let label = input.label.trim();
     if label.is_empty() || label.chars().count() > 80 {
         return Err(ApiError::invalid("label", "1 to 80 characters"));
     }
-    let user = caller(&headers);
+    let user = author(caller);
     let mut command = match commands::begin(&state.store, commands::idempotency_key(&headers, &user)?).await? {
         Begun::Replay(response) => return Ok(response),
         Begun::Fresh(command) => command,
@@ -96,13 +102,14 @@ async fn create_tally(State(state): State<BffState>, Path(id): Path<String>, hea
 async fn increment_tally(
     State(state): State<BffState>,
     Path(id): Path<String>,
+    caller: MaybeCaller,
     headers: HeaderMap,
     Json(input): Json<NewIncrement>,
 ) -> Result<Response, ApiError> {
     if !(1..=1000).contains(&input.by) {
         return Err(ApiError::invalid("by", "must be between 1 and 1000"));
     }
-    let user = caller(&headers);
+    let user = author(caller);
     let mut command = match commands::begin(&state.store, commands::idempotency_key(&headers, &user)?).await? {
         Begun::Replay(response) => return Ok(response),
         Begun::Fresh(command) => command,

@@ -3,13 +3,14 @@
 //! Each backend runs the whole suite in one test so its servers start once.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tessera_bff_kit::listener::Applied;
-use tessera_bff_kit::testing::PostgresServer;
+use tessera_bff_kit::testing::{DevIdp, PostgresServer, dev_idp};
 use tessera_bff_kit::{Application, BffConfig, BffState};
 use tessera_contracts::{Envelope, EventType};
 use tessera_event_hub::testing::NatsServer;
@@ -48,31 +49,37 @@ struct TestBff {
     url: String,
     http: reqwest::Client,
     state: BffState,
+    /// Commands are sent as `user-1`, signed in with this provider's token.
+    token: String,
+    _idp: Arc<DevIdp>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
-async fn build(database_url: &str, hub_url: &str, data: &Path) -> anyhow::Result<Application> {
-    let mut config = BffConfig::for_data_dir(data.to_path_buf());
+/// The BFF on these backends, trusting a dev identity provider (its key kept in `data`).
+async fn build(database_url: &str, hub_url: &str, data: &Path) -> anyhow::Result<(Application, Arc<DevIdp>)> {
+    let idp = dev_idp(data).await?;
+    let mut config = BffConfig::for_data_dir(data.to_path_buf(), idp.issuer());
     config.database_url = Some(database_url.to_string());
     config.event_hub_url = Some(hub_url.to_string());
-    Application::build(config, tally_bff::spec()).await
+    Ok((Application::build(config, tally_bff::spec()).await?, idp))
 }
 
 async fn spawn_bff(database_url: &str, hub_url: &str, data: &Path) -> anyhow::Result<TestBff> {
-    let app = build(database_url, hub_url, data).await?;
+    let (app, idp) = build(database_url, hub_url, data).await?;
     let url = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;
     }));
-    Ok(TestBff { url, http: reqwest::Client::new(), state, stop: Some(stop), task })
+    let token = idp.token_for("user-1", "user-1", &[]);
+    Ok(TestBff { url, http: reqwest::Client::new(), state, token, _idp: idp, stop: Some(stop), task })
 }
 
 impl TestBff {
     async fn send(&self, method: reqwest::Method, path: &str, key: Option<&str>, body: Value, headers: &[(&str, &str)]) -> anyhow::Result<reqwest::Response> {
-        let mut request = self.http.request(method, format!("{}{path}", self.url)).json(&body).header("x-tessera-user", "user-1");
+        let mut request = self.http.request(method, format!("{}{path}", self.url)).json(&body).bearer_auth(&self.token);
         if let Some(key) = key {
             request = request.header("idempotency-key", key);
         }
@@ -202,7 +209,7 @@ fn incremented(id: &str, version: i64, total: i64, by: i64) -> Envelope {
 
 async fn duplicated_and_reordered_deliveries_leave_the_view_correct(b: &Backend) -> anyhow::Result<()> {
     // The listener is driven directly: deliveries are injected, not read from the hub.
-    let app = build(&b.database_url().await?, &b.hub_url("order"), b.dir.path()).await?;
+    let (app, _idp) = build(&b.database_url().await?, &b.hub_url("order"), b.dir.path()).await?;
     let listener = app.listeners()[0].clone();
     let id = unique("order");
     let events: Vec<Envelope> = (1..=5).map(|v| incremented(&id, v, v * 10, 10)).collect();
@@ -271,7 +278,7 @@ async fn a_replay_rebuilds_the_same_view(b: &Backend) -> anyhow::Result<()> {
     }
     let before = bff.view().await?["tallies"].clone();
     bff.stop().await?;
-    let app = build(&db, &hub, b.dir.path()).await?;
+    let (app, _idp) = build(&db, &hub, b.dir.path()).await?;
     let listener = app.listeners()[0].clone();
     listener.replay(None).await?;
     let dump = |app: &Application| {

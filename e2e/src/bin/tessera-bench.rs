@@ -236,12 +236,12 @@ async fn place_orders(cart: &TestBff, customers: usize, seconds: f64) -> anyhow:
     for c in 0..customers {
         let user = TestUser::new(&format!("bench-{c}-{:x}", rand::random::<u32>()), &["customer"]);
         let (http, url) = (cart.http.clone(), cart.url.clone());
+        let token = cart.idp.token_for(&user.id, &user.name, &user.roles);
         tasks.push(tokio::spawn(async move {
             let mut placed = 0u64;
             let send = |method: reqwest::Method, path: String, body: Value| {
                 http.request(method, format!("{url}{path}"))
-                    .header("x-tessera-user", &user.id)
-                    .header("x-tessera-roles", "customer")
+                    .bearer_auth(&token)
                     .header("idempotency-key", format!("{:x}", rand::random::<u128>()))
                     .json(&body)
                     .send()

@@ -1,8 +1,9 @@
 //! `orders`: the customer's order history and each order's progress (customer).
 //!
 //! Routes: `/orders` lists the orders newest first and `/orders/:id` follows one order along
-//! its status timeline (refreshed every few seconds and when the window regains focus, until
-//! live updates arrive).
+//! its status timeline. Both follow the order events pushed live (each carries the whole
+//! order, shown at once), fetch again in the background to reconcile, and fetch afresh when
+//! the live connection says events were missed.
 //!
 //! Layout: [`api`] (the BFF calls and their views), [`pages`] (one module per route); this
 //! file holds the root that picks the page and the pieces both pages share.
@@ -11,9 +12,26 @@ mod api;
 mod pages;
 
 use leptos::prelude::*;
-use tessera_contracts::food::{Order, OrderStatus};
+use tessera_contracts::food::{self, Order, OrderStatus};
+use tessera_mfe::live::LiveEvent;
 use tessera_mfe::runtime::ReadyMark;
 use tessera_mfe::ui::{self, plural};
+
+/// The events that move a customer's order on (this app's `mfe.json` `liveEvents`).
+pub(crate) const ORDER_EVENTS: &[&str] =
+    &[food::ORDER_PLACED, food::ORDER_ACCEPTED, food::ORDER_REJECTED, food::ORDER_READY, food::ORDER_PICKED_UP, food::ORDER_DELIVERED];
+
+/// The signed-in customer's order an event carries, if it is theirs: a user who also owns a
+/// restaurant or drives is sent other customers' orders too.
+pub(crate) fn own_order(event: &LiveEvent, user_id: &str) -> Option<Order> {
+    event.entity::<Order>("order").filter(|order| order.customer_id == user_id)
+}
+
+/// Whether `newer` is a later state of `current`: a status only ever moves forward, so a late
+/// or repeated event changes nothing.
+pub(crate) fn moves_on(current: &Order, newer: &Order) -> bool {
+    newer.status.rank() > current.status.rank()
+}
 
 /// The badge colour of a status: new (info), under way (warning), done (success), refused
 /// (danger).

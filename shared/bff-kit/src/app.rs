@@ -1,6 +1,7 @@
 //! The application skeleton every BFF runs: configuration, store and hub connections,
-//! migrations, the BFF's routes plus `/health` and `/metrics`, the outbox relay and the
-//! listeners, graceful shutdown. `main` stays a few lines: see [`run_cli`].
+//! migrations, the BFF's routes (behind bearer-token verification, see [`crate::auth`]) plus
+//! `/health` and `/metrics`, the outbox relay and the listeners, graceful shutdown. `main`
+//! stays a few lines: see [`run_cli`].
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -15,6 +16,7 @@ use axum::{Json, Router};
 use clap::{Parser, Subcommand};
 use serde_json::json;
 use sqlx::migrate::Migrator;
+use tessera_auth::Verifier;
 use tessera_event_hub::{EventHub, Retention};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -67,6 +69,8 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: BffConfig, spec: BffSpec) -> anyhow::Result<Self> {
+        // First, so that a BFF that could not tell who is calling fails before touching anything.
+        let verifier = Verifier::new(config.auth()?, reqwest::Client::new()).context("configuring token verification (OIDC_*)")?;
         let store = Store::connect(&config.database_url(spec.name)).await?;
         store.migrate(spec.migrator).await?;
         let hub = tessera_event_hub::connect(&config.event_hub_url(), Retention::default())
@@ -80,6 +84,7 @@ impl Application {
         let listeners = spec.handlers.into_iter().map(|h| Listener::new(store.clone(), hub.clone(), h, relay.wakeup.clone())).collect();
         let metrics = crate::metrics::handle();
         let router = (spec.routes)()
+            .layer(axum::middleware::from_fn_with_state(Arc::new(verifier), crate::auth::authenticate))
             .route("/health", get(health))
             .route("/metrics", get(move || std::future::ready(metrics.render())))
             .layer(axum::middleware::from_fn(crate::metrics::track))

@@ -1,6 +1,6 @@
 //! Prometheus metrics: request rate, latency and errors per route, plus the event counters
 //! the outbox and listener record (`events_produced_total`, `events_consumed_total`,
-//! `events_consumer_lag`).
+//! `events_consumer_lag`), and refused bearer tokens (`bff_auth_refused_total{reason}`).
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -38,4 +38,9 @@ pub async fn track(request: Request, next: Next) -> Response {
         ::metrics::counter!("http_errors_total", &labels).increment(1);
     }
     response
+}
+
+/// A bearer token was refused; `reason` is [`tessera_auth::AuthError::reason`], a small fixed set.
+pub fn auth_refused(reason: &'static str) {
+    ::metrics::counter!("bff_auth_refused_total", "reason" => reason).increment(1);
 }

@@ -1,12 +1,15 @@
-//! Test support: [`TestBff`] (a BFF on port 0 with its own data directory and identity
-//! headers for [`TestUser`]s) and a real PostgreSQL server (Debian's `postgresql` package) in
-//! a temporary directory on a free loopback port, with a fresh database per test.
+//! Test support: [`TestBff`] (a BFF on port 0 with its own data directory, trusting a dev
+//! identity provider that signs access tokens for [`TestUser`]s) and a real PostgreSQL server
+//! (Debian's `postgresql` package) in a temporary directory on a free loopback port, with a
+//! fresh database per test.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
+pub use tessera_dev_idp::{AccessClaims, DevIdp, DevIdpConfig};
 
 /// A PostgreSQL cluster started for tests; stopped (immediately) on drop.
 #[derive(Debug)]
@@ -83,7 +86,7 @@ impl Drop for PostgresServer {
     }
 }
 
-/// A user for requests in tests (the identity headers the host sets).
+/// A user for requests in tests: [`TestBff::request`] sends an access token for them.
 #[derive(Debug, Clone)]
 pub struct TestUser {
     pub id: String,
@@ -97,40 +100,63 @@ impl TestUser {
     }
 }
 
+/// Starts a dev identity provider on a free loopback port, keeping its signing key under
+/// `dir` (generated on first use, so one key generation per directory).
+pub async fn dev_idp(dir: &Path) -> anyhow::Result<Arc<DevIdp>> {
+    let idp = DevIdp::start(DevIdpConfig::loopback(dir.to_path_buf())).await.context("starting the dev identity provider")?;
+    Ok(Arc::new(idp))
+}
+
 /// A BFF started for a test on port 0 with a SQLite view store, on an embedded hub in a
-/// temporary directory that other BFFs of the same test may share ([`TestBff::spawn_in`]).
+/// temporary directory that other BFFs of the same test may share ([`TestBff::spawn_in`]),
+/// trusting the tokens of [`TestBff::idp`].
 #[derive(Debug)]
 pub struct TestBff {
     pub url: String,
     pub http: reqwest::Client,
     pub state: crate::BffState,
+    /// The provider whose tokens this BFF accepts; mint tokens (valid or not) with it.
+    pub idp: Arc<DevIdp>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl TestBff {
-    /// Starts `spec` with its data (`<name>.db`) and the hub (`events.db`) under `dir`.
-    pub async fn spawn_in(spec: crate::BffSpec, dir: &std::path::Path) -> anyhow::Result<Self> {
-        let app = crate::Application::build(crate::BffConfig::for_data_dir(dir.to_path_buf()), spec).await?;
+    /// Starts `spec` with its data (`<name>.db`) and the hub (`events.db`) under `dir`, and a
+    /// private dev identity provider whose key lives in `dir` too.
+    pub async fn spawn_in(spec: crate::BffSpec, dir: &Path) -> anyhow::Result<Self> {
+        Self::spawn_with(spec, dir, dev_idp(dir).await?).await
+    }
+
+    /// Like [`TestBff::spawn_in`], trusting `idp` (one provider shared by several BFFs and a host).
+    pub async fn spawn_with(spec: crate::BffSpec, dir: &Path, idp: Arc<DevIdp>) -> anyhow::Result<Self> {
+        Self::start(crate::BffConfig::for_data_dir(dir.to_path_buf(), idp.issuer()), spec, idp).await
+    }
+
+    /// Starts `spec` with any configuration (another store or hub); `config` should trust `idp`.
+    pub async fn start(config: crate::BffConfig, spec: crate::BffSpec, idp: Arc<DevIdp>) -> anyhow::Result<Self> {
+        let app = crate::Application::build(config, spec).await?;
         let url = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until_stopped(async move {
             let _ = stopped.await;
         }));
-        Ok(Self { url, http: reqwest::Client::new(), state, stop: Some(stop), task: Some(task) })
+        Ok(Self { url, http: reqwest::Client::new(), state, idp, stop: Some(stop), task: Some(task) })
     }
 
-    /// A request as `user` (or anonymous).
+    /// A valid access token for `user` from this BFF's provider.
+    pub fn token(&self, user: &TestUser) -> String {
+        self.idp.token_for(&user.id, &user.name, &user.roles)
+    }
+
+    /// A request as `user` (`Authorization: Bearer` with a valid token), or anonymous.
     pub fn request(&self, method: reqwest::Method, path: &str, user: Option<&TestUser>) -> reqwest::RequestBuilder {
-        let mut request = self.http.request(method, format!("{}{path}", self.url));
-        if let Some(user) = user {
-            request = request
-                .header(crate::auth::USER_HEADER, &user.id)
-                .header(crate::auth::NAME_HEADER, &user.name)
-                .header(crate::auth::ROLES_HEADER, user.roles.join(","));
+        let request = self.http.request(method, format!("{}{path}", self.url));
+        match user {
+            Some(user) => request.bearer_auth(self.token(user)),
+            None => request,
         }
-        request
     }
 
     /// `GET path` as `user`, returning the status and the JSON body (`Null` when empty).

@@ -16,6 +16,7 @@
 //! `serde-wasm-bindgen`, which keeps `serde_json` out of every app's wasm.
 
 use std::future::Future;
+use std::rc::Rc;
 
 use leptos::prelude::*;
 use serde::Serialize;
@@ -140,7 +141,9 @@ impl Bff {
 /// One fetch at a time: a refresh asked for while one runs follows it instead of racing it.
 /// A local [`change`](Self::change) (an answer to a command, put in place at once) makes a
 /// fetch that started before it stale: that answer is dropped and the query fetched again,
-/// so an older read never overwrites what a command just did.
+/// so an older read never overwrites what a command just did. A [`live_change`](Self::live_change)
+/// (what a live event says) is applied at once and again on top of the answers that follow
+/// it for a while, since the BFF may not have processed the event yet when it answers.
 ///
 /// `Copy`; make it inside the page (it lives as long as the reactive owner it was made in).
 #[derive(Debug)]
@@ -155,7 +158,16 @@ pub struct Latest<T: Send + Sync + 'static> {
     changes: StoredValue<u32>,
     in_flight: StoredValue<bool>,
     again: StoredValue<bool>,
+    /// Live changes, with when they arrived (epoch ms), replayed on top of fresh answers.
+    live: StoredValue<Vec<(f64, LiveChange<T>)>, LocalStorage>,
 }
+
+type LiveChange<T> = Rc<dyn Fn(&mut T)>;
+
+/// How long a live change is applied again on top of fetched answers: far longer than a BFF
+/// takes to process an event, short enough that an answer soon has the last word (an order
+/// another driver claimed, which no event announces to this one).
+const LIVE_REPLAY_MS: f64 = 10_000.0;
 
 impl<T: Send + Sync + 'static> Clone for Latest<T> {
     fn clone(&self) -> Self {
@@ -181,6 +193,7 @@ impl<T: Send + Sync + 'static> Latest<T> {
             changes: StoredValue::new(0),
             in_flight: StoredValue::new(false),
             again: StoredValue::new(false),
+            live: StoredValue::new_local(Vec::new()),
         }
     }
 
@@ -207,7 +220,8 @@ impl<T: Send + Sync + 'static> Latest<T> {
             self.in_flight.set_value(false);
             let overtaken = self.changes.try_get_value() != Some(started_at);
             match result {
-                Ok(data) if !overtaken => {
+                Ok(mut data) if !overtaken => {
+                    self.replay_live(&mut data);
                     self.data.set(Some(data));
                     self.error.set(None);
                     self.fetched_at.set(Some(js_sys::Date::now() as i64));
@@ -232,6 +246,43 @@ impl<T: Send + Sync + 'static> Latest<T> {
                 change(data);
             }
         });
+    }
+
+    /// Applies what a live event says: to the data on screen now (when there is some), and
+    /// again to every answer that arrives in the next 10 s, the first one included. The BFF
+    /// may not have processed the event yet when it answers, so a fetch to reconcile (or one
+    /// already running) must not take it back.
+    ///
+    /// `change` must be safe to apply more than once and must never move data backwards
+    /// (compare versions or status ranks): the answers may include the event already, or
+    /// something newer.
+    pub fn live_change(self, change: impl Fn(&mut T) + 'static) {
+        let now = js_sys::Date::now();
+        let change: LiveChange<T> = Rc::new(change);
+        let kept = self.live.try_update_value(|list| {
+            list.retain(|(at, _)| now - at < LIVE_REPLAY_MS);
+            list.push((now, change.clone()));
+        });
+        if kept.is_none() {
+            return; // the page is gone
+        }
+        self.data.update(|data| {
+            if let Some(data) = data {
+                change(data);
+            }
+        });
+    }
+
+    /// Applies the recent live changes to a fresh answer.
+    fn replay_live(self, data: &mut T) {
+        let now = js_sys::Date::now();
+        let recent = self.live.try_update_value(|list| {
+            list.retain(|(at, _)| now - at < LIVE_REPLAY_MS);
+            list.iter().map(|(_, change)| change.clone()).collect::<Vec<_>>()
+        });
+        for change in recent.into_iter().flatten() {
+            change(data);
+        }
     }
 }
 

@@ -21,15 +21,17 @@
 //! Layout: [`props`] (what the shell passes), [`lifecycle`] (instances by element),
 //! [`runtime`] (talking to the shell, the readiness mark, polling), [`parcel`] (mounting
 //! another app inside this one), [`api`] (JSON requests to the app's BFF, [`api::Bff`] for one
-//! instance, [`api::Latest`] for data fetched again and again), [`session`](mod@session) (who
-//! is signed in, the way to sign in), [`ui`] (the loading, error, empty and stale states, the
-//! page frame and the formatting every app shows the same way).
+//! instance, [`api::Latest`] for data fetched again and again), [`live`] (domain events pushed
+//! live, the connection's state), [`session`](mod@session) (who is signed in, the way to sign
+//! in), [`ui`] (the loading, error, empty and stale states, the page frame and the formatting
+//! every app shows the same way).
 //!
 //! What two apps would otherwise write twice belongs here: the apps keep only their own
 //! endpoints, words and pages.
 
 pub mod api;
 pub mod lifecycle;
+pub mod live;
 pub mod parcel;
 pub mod props;
 pub mod runtime;

@@ -10,7 +10,7 @@
 //!
 //! Also the timing helpers every page needs the same way: [`ReadyMark`] (send `mfe:app-ready`
 //! once, after the first data is painted) and [`use_polling`] (fetch again on a timer and on
-//! focus, until live updates replace the polling).
+//! focus; under live updates, [`crate::live::use_live_polling`]).
 
 use std::time::Duration;
 

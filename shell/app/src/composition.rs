@@ -1,8 +1,12 @@
 //! The current composition: `/apps.json` and `/mount-points.json`, refreshed in open pages.
 //!
-//! The shell polls `/apps.json` with `If-None-Match` every few seconds; a 304 costs nothing,
-//! and a new version brings new apps, routes and nav entries without a reload.
+//! The host pushes `composition-updated` over the live socket, and the shell then reloads
+//! `/apps.json` at once ([`reload_now`]), as it does whenever the socket (re)opens (pushes may
+//! have been missed meanwhile). A slow poll stays as the safety net. Every load is
+//! conditional (`If-None-Match`): a 304 costs nothing, and a new version brings new apps,
+//! routes and nav entries without a reload.
 
+use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -11,7 +15,42 @@ use wasm_bindgen::JsValue;
 
 use crate::loader::{await_promise, fetch_json};
 
-const POLL_INTERVAL: Duration = Duration::from_secs(3);
+/// The safety net under the pushes.
+const POLL_INTERVAL: Duration = Duration::from_secs(60);
+/// Until a composition is loaded, and after a failed load.
+const RETRY_INTERVAL: Duration = Duration::from_secs(3);
+
+thread_local! {
+    /// Ends the current wait between loads early.
+    static WAKE: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
+    /// A reload asked for while a load was running: load again right after it.
+    static ASKED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Reloads the composition now (a push said it changed, or pushes may have been missed).
+pub(crate) fn reload_now() {
+    match WAKE.with(|w| w.borrow_mut().take()) {
+        Some(wake) => {
+            let _ = wake.call0(&JsValue::NULL);
+        }
+        None => ASKED.with(|a| a.set(true)),
+    }
+}
+
+/// Waits `duration`, or less when [`reload_now`] is called meanwhile.
+async fn wait(duration: Duration) {
+    if ASKED.with(|a| a.replace(false)) {
+        return;
+    }
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, duration.as_millis() as i32);
+        }
+        WAKE.with(|w| *w.borrow_mut() = Some(resolve));
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    WAKE.with(|w| w.borrow_mut().take());
+}
 
 /// A loaded composition.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,23 +81,26 @@ impl Composition {
         wasm_bindgen_futures::spawn_local(async move {
             let mut etag: Option<String> = None;
             loop {
-                match fetch(etag.clone()).await {
+                let failed = match fetch(etag.clone()).await {
                     Ok(Some((loaded, new_etag))) => {
                         etag = new_etag;
                         let changed = this.state.with_untracked(|s| !matches!(s, State::Ready(current) if *current == loaded));
                         if changed {
                             crate::runtime::composition_changed(&loaded);
+                            crate::live::composition_changed(&loaded.apps);
                             this.state.set(State::Ready(loaded));
                         }
+                        false
                     }
-                    Ok(None) => {}
+                    Ok(None) => false,
                     Err(message) => {
                         if this.state.with_untracked(|s| !matches!(s, State::Ready(_))) {
                             this.state.set(State::Failed(message));
                         }
+                        true
                     }
-                }
-                gloo_sleep(POLL_INTERVAL).await;
+                };
+                wait(if failed { RETRY_INTERVAL } else { POLL_INTERVAL }).await;
             }
         });
         this
@@ -94,14 +136,4 @@ async fn fetch(etag: Option<String>) -> Result<Option<(Loaded, Option<String>)>,
 
 fn get(object: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
-/// Sleeps on the browser's timer.
-pub(crate) async fn gloo_sleep(duration: Duration) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, duration.as_millis() as i32);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

@@ -95,7 +95,29 @@ pub(crate) fn shell(composition: Composition, router: Router) -> impl IntoView {
         }
         .into_any(),
         State::Ready(_) => match active.get() {
-            Some(app) => view! { <AppHost app=app area="main" route=route/> }.into_any(),
+            Some(app) => match runtime::access(app.activation.roles()) {
+                runtime::Access::Allowed => view! { <AppHost app=app area="main" route=route/> }.into_any(),
+                runtime::Access::SignIn => {
+                    // A protected page: sign in, then come back here.
+                    let path = router.path.get_untracked();
+                    let href = format!("/auth/login?returnTo={}", String::from(js_sys::encode_uri_component(&path)));
+                    if let Some(window) = web_sys::window() {
+                        let _ = window.location().replace(&href);
+                    }
+                    view! {
+                        <div class="mfe-loading" role="status"><span class="spinner" aria-hidden="true"></span><span>"Taking you to sign in…"</span></div>
+                    }
+                    .into_any()
+                }
+                runtime::Access::Denied { name } => view! {
+                    <div class="notfound">
+                        <h1>"This page is not for your account"</h1>
+                        <p>{format!("You are signed in as {name}, and this page needs a {} account.", app.activation.roles().join(" or "))}</p>
+                        <a class="btn btn-primary" href="/">"Go to the start page"</a>
+                    </div>
+                }
+                .into_any(),
+            },
             None => view! {
                 <div class="notfound">
                     <h1>"Page not found"</h1>

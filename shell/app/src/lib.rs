@@ -5,13 +5,16 @@
 //! `update`, `unmount`), mounts parcels for apps that ask, isolates failures behind an error
 //! slot with Retry, and picks up new compositions in open pages.
 //!
-//! Layout: [`composition`] (manifests and polling), [`loader`] (module loading and lifecycle
-//! calls), [`router`] (location, history, link interception), [`app_host`] (one app's
-//! container and lifecycle state), [`runtime`] (the `window.tessera` API for apps), [`layout`].
+//! Layout: [`composition`] (manifests, reloaded when a new one is pushed), [`live`] (the
+//! page's live-update socket, re-dispatched as window events), [`loader`] (module loading and
+//! lifecycle calls), [`router`] (location, history, link interception), [`app_host`] (one
+//! app's container and lifecycle state), [`runtime`] (the `window.tessera` API for apps),
+//! [`layout`].
 
 mod app_host;
 mod composition;
 mod layout;
+mod live;
 mod loader;
 mod router;
 mod runtime;
@@ -25,6 +28,7 @@ pub fn start() {
     let composition = composition::Composition::start();
     let router = router::Router::install();
     runtime::install(composition.clone(), router.clone());
+    live::install();
     // Apps mount once the session is known, so none renders a signed-out flash first.
     // The wasm-bindgen executor: Leptos's own spawner is only set up by mounting.
     wasm_bindgen_futures::spawn_local(async move {

@@ -5,10 +5,12 @@
 //!   `{unmount(), update(props)}`;
 //! - `mountPoints()`: the current `mount-points` object; `version()`: the composition version;
 //! - `path()`: the current path; `session()`: `{signedIn, userId, name, roles}` from the host,
-//!   or `null` while unknown.
+//!   or `null` while unknown;
+//! - `liveSubscribe(types)`, `liveStatus()`: live updates (installed by [`crate::live`]).
 //!
 //! Changes are announced as window events: `mfe:composition` `{version}`, `mfe:route` `{path}`
-//! and `mfe:session` (the session).
+//! and `mfe:session` (the session); live updates as `mfe:live`, `mfe:live-reset` and
+//! `mfe:live-status`.
 
 use std::cell::{Cell, RefCell};
 
@@ -73,6 +75,37 @@ pub(crate) async fn load_session() {
     };
     SESSION.with(|s| *s.borrow_mut() = session.clone());
     emit("mfe:session", &session);
+}
+
+/// Whether the current session may open routes restricted to `roles` (none: everybody).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Access {
+    Allowed,
+    /// Signed out: sign in first.
+    SignIn,
+    /// Signed in as `name`, without any of the roles.
+    Denied { name: String },
+}
+
+pub(crate) fn access(roles: &[String]) -> Access {
+    if roles.is_empty() {
+        return Access::Allowed;
+    }
+    let session = SESSION.with(|s| s.borrow().clone());
+    // Unknown (the host was unreachable, e.g. offline): let the app and its BFF decide.
+    if session.is_null() || session.is_undefined() {
+        return Access::Allowed;
+    }
+    let field = |name: &str| Reflect::get(&session, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
+    if field("signedIn").as_bool() != Some(true) {
+        return Access::SignIn;
+    }
+    let held = js_sys::Array::from(&field("roles"));
+    if held.iter().filter_map(|r| r.as_string()).any(|r| roles.contains(&r)) {
+        Access::Allowed
+    } else {
+        Access::Denied { name: field("name").as_string().unwrap_or_default() }
+    }
 }
 
 pub(crate) fn route_changed(path: &str) {

@@ -61,6 +61,9 @@ async fn deploy_app(State(state): State<AppState>, headers: HeaderMap, mut multi
         }
     }
     let outcome = state.store.deploy(files).await?;
+    if outcome.changed {
+        state.live.composition_changed(&outcome.composition);
+    }
     let status = if outcome.changed { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(outcome)))
 }
@@ -76,5 +79,7 @@ fn upload_error(error: axum::extract::multipart::MultipartError) -> ApiError {
 #[tracing::instrument(skip_all, fields(app = %name))]
 async fn rollback_app(State(state): State<AppState>, headers: HeaderMap, Path(name): Path<String>) -> Result<Json<DeployOutcome>, ApiError> {
     authorize(&state, &headers)?;
-    Ok(Json(state.store.rollback(&name).await?))
+    let outcome = state.store.rollback(&name).await?;
+    state.live.composition_changed(&outcome.composition);
+    Ok(Json(outcome))
 }

@@ -3,20 +3,22 @@
 //! - serves the master manifests (`/importmap.json`, `/apps.json`, `/mount-points.json`)
 //!   with ETags, and content-hashed bundles (`/apps/…`, `/shell/…`) as immutable;
 //! - accepts deploys, rollbacks and listings on `/_deploy/…` (deploy token required);
-//! - proxies `/api/<app>/…` to the BFF upstream the app's manifest declares, telling it who
-//!   is signed in (development sign-in until OIDC: [`identity`]).
+//! - pushes live updates (hub events, new compositions) over `/live` WebSockets ([`live`]);
+//! - signs people in through OpenID Connect ([`auth`]) and proxies `/api/<app>/…` to the BFF
+//!   upstream the app's manifest declares, with the signed-in user's access token.
 //!
 //! Run it with `cargo xtask dev` (which also builds and deploys every app) or directly with
 //! `tessera-host --help`. Layout: [`config`], [`store`] (deployed versions and the
-//! composition), [`assets`] (pages and files), [`deploy_api`], [`proxy`], [`identity`], [`client`] (the
+//! composition), [`assets`] (pages and files), [`deploy_api`], [`proxy`], [`auth`], [`client`] (the
 //! deploy API client used by `cargo xtask deploy` and the tests), [`error`].
 
 pub mod assets;
+pub mod auth;
 pub mod client;
 pub mod config;
 pub mod deploy_api;
 pub mod error;
-pub mod identity;
+pub mod live;
 pub mod proxy;
 pub mod store;
 pub mod telemetry;
@@ -44,6 +46,8 @@ pub struct AppState {
     pub assets: Arc<assets::Assets>,
     pub deploy_token: Secret,
     pub http: reqwest::Client,
+    pub auth: Arc<auth::Auth>,
+    pub live: Arc<live::Gateway>,
 }
 
 /// The host, bound to its port and ready to run.
@@ -64,17 +68,25 @@ impl Application {
             None => dev_token(&config.data_dir).await?,
         };
         let http = reqwest::Client::builder().build().context("building the proxy client")?;
-        let state = AppState { store, assets, deploy_token, http };
+        let listener = TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
+        let auth = Arc::new(auth_from(&config, &listener)?.open(&config).await?);
+        let hub_url = config.event_hub_url.clone().unwrap_or_else(|| config.data_dir.join("events.db").display().to_string());
+        let hub = tessera_event_hub::connect(&hub_url, tessera_event_hub::Retention::default())
+            .await
+            .with_context(|| format!("opening the event hub at {hub_url}"))?;
+        let live = live::Gateway::new(config.live_window);
+        tokio::spawn(live.clone().run(hub));
+        let state = AppState { store, assets, deploy_token, http, auth, live };
         let body_limit = usize::try_from(config.max_app_bytes).unwrap_or(usize::MAX).saturating_add(1024 * 1024);
         let router = Router::new()
             .merge(deploy_api::router().layer(DefaultBodyLimit::max(body_limit)))
             .merge(proxy::router())
-            .merge(identity::router())
+            .merge(auth::router())
+            .merge(live::router())
             .merge(assets::router())
             .layer(CompressionLayer::new())
             .layer(TraceLayer::new_for_http())
             .with_state(state.clone());
-        let listener = TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
         Ok(Self { listener, router, state })
     }
 
@@ -93,8 +105,51 @@ impl Application {
     /// Serves until `shutdown` completes, then finishes in-flight requests.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(url = %format!("http://{}", self.local_addr()), "tessera host listening");
+        let live = self.state.live.clone();
+        // Open sockets would hold a graceful shutdown forever: close them first (1001).
+        let shutdown = async move {
+            shutdown.await;
+            live.shut_down();
+        };
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
         Ok(())
+    }
+}
+
+/// Sign-in as configured: the relying party when an issuer is set.
+struct AuthPlan {
+    provider: Option<auth::Provider>,
+    secure_cookies: bool,
+}
+
+fn auth_from(config: &Config, listener: &TcpListener) -> anyhow::Result<AuthPlan> {
+    let public_url = match &config.public_url {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None => format!("http://{}", listener.local_addr()?),
+    };
+    let secure_cookies = public_url.starts_with("https://");
+    let provider = match &config.oidc_issuer {
+        Some(issuer) => Some(auth::Provider::new(auth::OidcConfig {
+            // Exactly as configured: issuers are compared as strings (Auth0's end with `/`).
+            issuer: issuer.clone(),
+            client_id: config.oidc_client_id.clone(),
+            client_secret: config.oidc_client_secret.clone(),
+            scopes: config.oidc_scopes.split_whitespace().map(str::to_string).collect(),
+            roles_claim: config.oidc_roles_claim.parse().context("OIDC_ROLES_CLAIM")?,
+            public_url,
+        })?),
+        None => {
+            tracing::warn!("no OIDC_ISSUER configured: sign-in is off and every visitor is a guest");
+            None
+        }
+    };
+    Ok(AuthPlan { provider, secure_cookies })
+}
+
+impl AuthPlan {
+    async fn open(self, config: &Config) -> anyhow::Result<auth::Auth> {
+        let sessions = auth::SessionStore::open(&config.data_dir.join("host")).await?;
+        Ok(auth::Auth::new(sessions, self.provider, self.secure_cookies, config.session_ttl_secs))
     }
 }
 

@@ -1,9 +1,11 @@
 //! `/api/<app>/…` → the BFF upstream declared in that app's current manifest, so a newly
 //! deployed app's BFF is reachable without changing the host's configuration.
 //!
-//! The proxy tells the BFF who is calling ([`crate::identity`]) and refuses state-changing
-//! requests without the anti-CSRF header `X-CSRF` (403): a cross-site form can send the
-//! session cookie but cannot set a custom header.
+//! The proxy forwards the signed-in user's access token (`Authorization: Bearer`, from the
+//! server-side session, [`crate::auth`]) and never the browser's own `Authorization` or
+//! cookies; the BFF verifies the token. It refuses state-changing requests without the
+//! anti-CSRF header `X-CSRF` (403): a cross-site form can send the session cookie but cannot
+//! set a custom header.
 
 use axum::Router;
 use axum::body::Body;
@@ -13,7 +15,6 @@ use axum::response::Response;
 use axum::routing::any;
 
 use crate::AppState;
-use crate::identity;
 use crate::error::ApiError;
 
 pub fn router() -> Router<AppState> {
@@ -45,17 +46,20 @@ async fn forward(State(state): State<AppState>, Path((app, _)): Path<(String, St
     let query = request.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
     let url = format!("{}/{rest}{query}", bff.upstream.trim_end_matches('/'));
 
-    let (mut parts, body) = request.into_parts();
+    let (parts, body) = request.into_parts();
     if !parts.method.is_safe() && !parts.headers.contains_key(CSRF_HEADER) {
         return Err(ApiError::Forbidden("state-changing requests need the X-CSRF header".into()));
     }
-    let user = identity::user_of(&parts.headers);
-    identity::vouch(&mut parts.headers, user);
+    let bearer = state.auth.bearer(&parts.headers).await;
     let mut upstream = state.http.request(parts.method, &url);
     for (name, value) in &parts.headers {
-        if !hop_by_hop(name) {
+        // The browser's credentials are for the host: the BFF gets the session's token only.
+        if !hop_by_hop(name) && name != header::AUTHORIZATION && name != header::COOKIE {
             upstream = upstream.header(name, value);
         }
+    }
+    if let Some(token) = bearer {
+        upstream = upstream.bearer_auth(token);
     }
     let upstream = upstream.body(reqwest::Body::wrap_stream(body.into_data_stream()));
     let answer = upstream.send().await.map_err(|error| {

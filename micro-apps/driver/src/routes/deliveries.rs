@@ -1,21 +1,50 @@
 //! `/driver`: the driver's own deliveries (pick up, deliver; today's completed ones folded
 //! away), then the deliveries on offer to claim. Only one driver wins a claim; the others are
 //! told so and the list is refreshed.
+//!
+//! Order events pushed live change the page at once (an order ready for pickup goes on
+//! offer, the driver's own deliveries move on, also when moved from another device), and the
+//! deliveries are then fetched again in the background to reconcile. No event tells the
+//! other drivers that a delivery was claimed, so the safety-net polling is what takes it off
+//! their offer (or a claim that loses, which says so): every 15 s while events arrive live.
 
 use std::time::Duration;
 
 use leptos::prelude::*;
-use tessera_contracts::food::{Order, OrderStatus};
+use tessera_contracts::food::{self, Order, OrderStatus};
 use tessera_mfe::api::{Bff, Latest};
-use tessera_mfe::runtime::{ReadyMark, use_polling};
+use tessera_mfe::live::{use_live_events, use_live_polling, use_live_reset};
+use tessera_mfe::runtime::ReadyMark;
 use tessera_mfe::ui::{EmptyState, Freshness, PageHeader, money, plural, short_id, time_of_day};
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, Deliveries, Step};
 use crate::status_badge;
 
-/// How often deliveries are fetched again (until live updates replace the polling).
-const REFRESH_EVERY: Duration = Duration::from_secs(5);
+/// How often deliveries are fetched as a safety net while events arrive live (every 5 s
+/// without a live connection).
+const REFRESH_WHILE_LIVE: Duration = Duration::from_secs(15);
+
+/// The events that change a driver's page (this app's `mfe.json` `liveEvents`).
+const DELIVERY_EVENTS: &[&str] = &[food::ORDER_READY, food::ORDER_PICKED_UP, food::ORDER_DELIVERED];
+
+/// Puts a pushed order where it belongs for driver `me`: the driver's own deliveries move on
+/// (a late or repeated event changes nothing), an unclaimed ready order goes on offer, and
+/// one that moved on elsewhere leaves the offer.
+fn place_pushed(data: &mut Deliveries, order: &Order, me: &str) {
+    if let Some(slot) = data.mine.iter_mut().find(|o| o.id == order.id) {
+        if order.status.rank() > slot.status.rank() {
+            *slot = order.clone();
+        }
+        return;
+    }
+    data.available.retain(|o| o.id != order.id);
+    if order.driver_id.as_deref() == Some(me) {
+        data.mine.insert(0, order.clone());
+    } else if order.status == OrderStatus::Ready && order.driver_id.is_none() {
+        data.available.push(order.clone());
+    }
+}
 
 /// The page's state: the last answer of `GET /deliveries` and what is happening to it.
 #[derive(Debug, Clone, Copy)]
@@ -66,6 +95,19 @@ impl Board {
         });
     }
 
+    /// Puts what an event says in place at once (and over the answers of the next seconds,
+    /// which may not show it yet), then reconciles with the BFF.
+    fn pushed(self, order: Order, me: String) {
+        let offered = order.status == OrderStatus::Ready
+            && order.driver_id.is_none()
+            && self.deliveries.data.with_untracked(|d| d.as_ref().is_some_and(|d| !d.available.iter().chain(&d.mine).any(|o| o.id == order.id)));
+        if offered {
+            self.announce(format!("New delivery from {} to claim.", order.restaurant_name));
+        }
+        self.deliveries.live_change(move |data| place_pushed(data, &order, &me));
+        self.refresh();
+    }
+
     /// Takes an order off the offer list (another driver claimed it).
     fn withdraw(self, order_id: &str) {
         self.deliveries.change(|data| data.available.retain(|o| o.id != order_id));
@@ -110,9 +152,16 @@ fn same_day(a: i64, b: i64) -> bool {
 
 pub(crate) fn deliveries_page() -> impl IntoView {
     let props = tessera_mfe::use_props();
+    let session = tessera_mfe::use_session();
     let board = Board::new(props.with_untracked(Bff::new), expect_context::<ReadyMark>());
     board.refresh();
-    use_polling(REFRESH_EVERY, move || board.refresh());
+    use_live_polling(REFRESH_WHILE_LIVE, move || board.refresh());
+    use_live_events(DELIVERY_EVENTS, move |event| {
+        if let Some(order) = event.entity::<Order>("order") {
+            board.pushed(order, session.with_untracked(|s| s.user_id.clone()));
+        }
+    });
+    use_live_reset(move || board.refresh());
 
     let data = board.deliveries.data;
     let active = Memo::new(move |_| {

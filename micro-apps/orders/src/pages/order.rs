@@ -1,22 +1,28 @@
 //! `/orders/:id`: one order's progress (a five-step timeline), its dishes and delivery details.
 //!
-//! Until live updates arrive, the order is fetched again every 5 s while it can still change
-//! and whenever the window regains focus (`runtime::use_polling`: the timer and the listener
-//! end with the page). The page frame renders once per phase, and only the parts that changed
-//! follow a refresh, so focus and screen-reader position survive polling.
+//! Each order event pushed live moves the status on at once (the event carries the whole
+//! order; the step it reached gets the event's time), and the order is then fetched again in
+//! the background. What an event said is kept over the answers until they show it
+//! ([`Pushed`]): the BFF may answer before it has processed the event. While the order can
+//! still change, it is also fetched as a safety net (`use_live_polling`: every 5 s without a
+//! live connection, every 30 s with one, and on focus). The page frame renders once per
+//! phase, and only the parts that changed follow a refresh, so focus and screen-reader
+//! position survive updates.
 
 use std::time::Duration;
 
 use leptos::prelude::*;
-use tessera_contracts::food::{OrderLine, OrderStatus};
+use tessera_contracts::food::{Order, OrderLine, OrderStatus};
 use tessera_mfe::api::ApiError;
-use tessera_mfe::runtime::{ReadyMark, use_polling};
+use tessera_mfe::live::{LiveEvent, use_live_events, use_live_polling, use_live_reset};
+use tessera_mfe::runtime::ReadyMark;
 use tessera_mfe::ui::{BackLink, EmptyState, ErrorBanner, Loading, PageHeader, date_time, money, time_of_day};
 
-use crate::api::{self, OrderDetail};
-use crate::{SignInPrompt, item_count, status_badge_class};
+use crate::api::{self, OrderDetail, TimelineEntry};
+use crate::{ORDER_EVENTS, SignInPrompt, item_count, moves_on, own_order, status_badge_class};
 
-const REFRESH_EVERY: Duration = Duration::from_secs(5);
+/// The safety net's pace while events arrive live.
+const REFRESH_WHILE_LIVE: Duration = Duration::from_secs(30);
 
 /// The happy path, in order.
 const STEPS: [OrderStatus; 5] = [OrderStatus::Placed, OrderStatus::Accepted, OrderStatus::Ready, OrderStatus::PickedUp, OrderStatus::Delivered];
@@ -41,6 +47,53 @@ fn step_description(status: OrderStatus) -> &'static str {
     }
 }
 
+/// The newest state of the order pushed live, with the steps the events announced.
+#[derive(Debug, Clone, Default)]
+struct Pushed {
+    order: Option<Order>,
+    steps: Vec<TimelineEntry>,
+}
+
+impl Pushed {
+    /// Takes in an event's order if it moves the status on; whether it did.
+    fn take(&mut self, event: &LiveEvent, order: Order) -> bool {
+        if self.order.as_ref().is_some_and(|known| !moves_on(known, &order)) {
+            return false;
+        }
+        // The step the event announces, at the event's time (the order's own time if the
+        // type names no status).
+        let status = event.kind.strip_prefix("order-").and_then(OrderStatus::parse).unwrap_or(order.status);
+        let at = if event.timestamp > 0.0 { event.timestamp as i64 } else { order.status_at };
+        if !self.steps.iter().any(|step| step.status == status) {
+            self.steps.push(TimelineEntry { status, at });
+        }
+        self.order = Some(order);
+        true
+    }
+
+    /// The order as pushed, for when the BFF does not know it yet.
+    fn detail(&self) -> Option<OrderDetail> {
+        Some(OrderDetail { order: self.order.clone()?, timeline: self.steps.clone() })
+    }
+
+    /// Lays what was pushed over `detail`, when it is newer; whether anything changed. An
+    /// answer that shows it already makes the pushed state unnecessary.
+    fn over(&mut self, detail: &mut OrderDetail) -> bool {
+        let Some(order) = self.order.as_ref() else { return false };
+        if !moves_on(&detail.order, order) {
+            *self = Self::default();
+            return false;
+        }
+        detail.order = order.clone();
+        for step in &self.steps {
+            if !detail.timeline.iter().any(|entry| entry.status == step.status) {
+                detail.timeline.push(step.clone());
+            }
+        }
+        true
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Phase {
     SignedOut,
@@ -61,8 +114,10 @@ fn OrderPage(id: String) -> impl IntoView {
     let updated_at = RwSignal::new(None::<i64>);
     let in_flight = RwSignal::new(false);
     let reload = RwSignal::new(0u32);
+    let pushed = StoredValue::new(Pushed::default());
     let signed_in = Memo::new(move |_| session.with(|s| s.signed_in));
     let return_to = format!("/orders/{id}");
+    let order_id = StoredValue::new(id.clone());
 
     Effect::new(move |_| {
         reload.track();
@@ -74,7 +129,19 @@ fn OrderPage(id: String) -> impl IntoView {
         let request = props.with_untracked(|p| api::order(p, &id));
         // Cancelled when the page goes away (or a newer fetch starts), so signals are alive here.
         leptos::task::spawn_local_scoped_with_cancellation(async move {
-            let answer = request.await;
+            let mut answer = request.await;
+            match answer.as_mut() {
+                Ok(fetched) => pushed.update_value(|pushed| {
+                    pushed.over(fetched);
+                }),
+                // The BFF has not processed the order's first event yet, but it was pushed.
+                Err(error) if error.status == 404 => {
+                    if let Some(known) = pushed.with_value(Pushed::detail) {
+                        answer = Ok(known);
+                    }
+                }
+                Err(_) => {}
+            }
             let shown = detail.with_untracked(|d| matches!(d, Some(Ok(_))));
             match answer {
                 Err(error) if shown && !matches!(error.status, 401 | 404) => stale.set(Some(error.message)),
@@ -101,7 +168,35 @@ fn OrderPage(id: String) -> impl IntoView {
             reload.update(|n| *n += 1);
         }
     };
-    use_polling(REFRESH_EVERY, refresh);
+    use_live_polling(REFRESH_WHILE_LIVE, refresh);
+
+    // The status moves on the moment an event says so; the BFF is asked again to reconcile.
+    use_live_events(ORDER_EVENTS, move |event| {
+        let Some(order) = session.with_untracked(|s| own_order(&event, &s.user_id)) else { return };
+        if order_id.with_value(|id| &order.id != id) {
+            return;
+        }
+        let Some(true) = pushed.try_update_value(|pushed| pushed.take(&event, order)) else { return };
+        let mut changed = false;
+        detail.maybe_update(|detail| {
+            changed = match detail {
+                Some(Ok(shown)) => pushed.try_update_value(|pushed| pushed.over(shown)).unwrap_or(false),
+                // The BFF did not know the order yet, the event proves it exists.
+                Some(Err(error)) if error.status == 404 => {
+                    *detail = pushed.with_value(Pushed::detail).map(Ok);
+                    true
+                }
+                // The first answer is on its way; it gets what was pushed.
+                _ => false,
+            };
+            changed
+        });
+        if changed {
+            updated_at.set(Some(js_sys::Date::now() as i64));
+            reload.update(|n| *n += 1);
+        }
+    });
+    use_live_reset(move || reload.update(|n| *n += 1));
 
     let phase = Memo::new(move |_| {
         if !signed_in.get() {

@@ -1,13 +1,60 @@
 //! `/orders`: the customer's orders, newest first, each linking to its progress.
+//!
+//! Order events pushed live change the list at once (a new order appears, a status moves
+//! on), and the list is fetched again in the background. Until the BFF's answer shows what
+//! an event said, the event's order is kept on top of the answers ([`Pushed`]): the BFF may
+//! answer before it has processed the event, and a status never goes back.
+
+use std::cmp::Reverse;
 
 use leptos::prelude::*;
 use tessera_contracts::food::Order;
 use tessera_mfe::api::ApiError;
+use tessera_mfe::live::{use_live_events, use_live_reset};
 use tessera_mfe::runtime::ReadyMark;
 use tessera_mfe::ui::{EmptyState, ErrorBanner, Loading, PageHeader, date_time, money};
 
 use crate::api;
-use crate::{SignInPrompt, item_count, status_badge_class};
+use crate::{ORDER_EVENTS, SignInPrompt, item_count, moves_on, own_order, status_badge_class};
+
+/// Puts an order into the list (newest first): a new one in, a known one only when its
+/// status moves on. Whether the list changed.
+fn upsert(list: &mut Vec<Order>, order: &Order) -> bool {
+    match list.iter_mut().find(|o| o.id == order.id) {
+        Some(current) if moves_on(current, order) => *current = order.clone(),
+        Some(_) => return false,
+        None => {
+            list.push(order.clone());
+            list.sort_by_key(|order| Reverse(order.placed_at));
+        }
+    }
+    true
+}
+
+/// Orders pushed live that the BFF's answers do not show yet.
+#[derive(Debug, Clone, Copy)]
+struct Pushed(StoredValue<Vec<Order>>);
+
+impl Pushed {
+    fn remember(self, order: &Order) {
+        self.0.update_value(|pushed| {
+            upsert(pushed, order);
+        });
+    }
+
+    /// Lays what was pushed over a fresh answer, and forgets what the answer shows already.
+    fn over(self, list: &mut Vec<Order>) {
+        self.0.update_value(|pushed| {
+            pushed.retain(|order| {
+                let shown = list.iter().any(|o| o.id == order.id && !moves_on(o, order));
+                if !shown {
+                    upsert(list, order);
+                }
+                !shown
+            });
+        });
+    }
+}
 
 /// The order list.
 pub(crate) fn page() -> AnyView {
@@ -20,6 +67,7 @@ fn OrdersPage() -> impl IntoView {
     let session = tessera_mfe::use_session();
     let ready = expect_context::<ReadyMark>();
     let orders = RwSignal::new(None::<Result<Vec<Order>, ApiError>>);
+    let pushed = Pushed(StoredValue::new(Vec::new()));
     let reload = RwSignal::new(0u32);
     let signed_in = Memo::new(move |_| session.with(|s| s.signed_in));
 
@@ -34,7 +82,8 @@ fn OrdersPage() -> impl IntoView {
             let answer = request.await.map(|list| {
                 let mut orders = list.orders;
                 // The BFF answers newest first; keep it so even if a view lags behind.
-                orders.sort_by_key(|order| std::cmp::Reverse(order.placed_at));
+                orders.sort_by_key(|order| Reverse(order.placed_at));
+                pushed.over(&mut orders);
                 orders
             });
             // A failed background refresh keeps the list on screen.
@@ -46,7 +95,20 @@ fn OrdersPage() -> impl IntoView {
         });
     });
 
-    // Coming back to the tab shows statuses that moved on meanwhile.
+    // Each event carries the whole order: shown at once, then reconciled with the BFF.
+    use_live_events(ORDER_EVENTS, move |event| {
+        let Some(order) = session.with_untracked(|s| own_order(&event, &s.user_id)) else { return };
+        pushed.remember(&order);
+        orders.maybe_update(|orders| match orders {
+            Some(Ok(list)) => upsert(list, &order),
+            _ => false,
+        });
+        reload.update(|n| *n += 1);
+    });
+    // Events may have been missed: the BFF's answer has the last word.
+    use_live_reset(move || reload.update(|n| *n += 1));
+    // Coming back to the tab shows statuses that moved on meanwhile (live updates may have
+    // been off).
     let focus = window_event_listener_untyped("focus", move |_| reload.update(|n| *n += 1));
     on_cleanup(move || focus.remove());
 

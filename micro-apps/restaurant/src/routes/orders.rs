@@ -1,20 +1,50 @@
 //! `/restaurant`: the open orders of the picked restaurant, oldest first, with the step each
 //! one waits for (accept or reject, mark ready, hand over to a driver).
+//!
+//! Order events pushed live change the queue at once (a new order comes in, a status moves
+//! on, a picked-up order leaves), and the open orders are then fetched again in the
+//! background to reconcile. Polling stays as a safety net (`use_live_polling`).
 
 use std::time::Duration;
 
 use leptos::html;
 use leptos::prelude::*;
-use tessera_contracts::food::{Order, OrderStatus};
+use tessera_contracts::food::{self, Order, OrderStatus};
 use tessera_mfe::api::Latest;
-use tessera_mfe::runtime::use_polling;
+use tessera_mfe::live::{use_live_events, use_live_polling, use_live_reset};
 use tessera_mfe::ui::{EmptyState, Freshness, money, plural, short_id, time_of_day};
 
 use crate::api::{self, Step};
 use crate::{Kitchen, status_badge};
 
-/// How often open orders are fetched again (until live updates replace the polling).
-const REFRESH_EVERY: Duration = Duration::from_secs(5);
+/// How often open orders are fetched as a safety net while events arrive live (every 5 s
+/// without a live connection).
+const REFRESH_WHILE_LIVE: Duration = Duration::from_secs(30);
+
+/// The events that change the kitchen's queue (this app's `mfe.json` `liveEvents`).
+const ORDER_EVENTS: &[&str] =
+    &[food::ORDER_PLACED, food::ORDER_ACCEPTED, food::ORDER_REJECTED, food::ORDER_READY, food::ORDER_PICKED_UP, food::ORDER_DELIVERED];
+
+fn is_open(status: OrderStatus) -> bool {
+    matches!(status, OrderStatus::Placed | OrderStatus::Accepted | OrderStatus::Ready)
+}
+
+/// Puts a pushed order into the open orders: a new open one in, a known one when its status
+/// moves on (out, once it is no longer open). A late or repeated event changes nothing.
+fn upsert_open(list: &mut Vec<Order>, order: &Order) {
+    match list.iter().position(|o| o.id == order.id) {
+        Some(index) if order.status.rank() > list[index].status.rank() => {
+            if is_open(order.status) {
+                list[index] = order.clone();
+            } else {
+                list.remove(index);
+            }
+        }
+        Some(_) => {}
+        None if is_open(order.status) => list.push(order.clone()),
+        None => {}
+    }
+}
 
 /// Reasons a kitchen most often turns an order down; the first is preselected.
 const REJECT_REASONS: &[&str] = &["Too busy right now", "An ingredient ran out", "Kitchen closing soon", "We can't prepare this order today"];
@@ -56,9 +86,20 @@ impl OpenOrders {
         });
     }
 
+    /// Puts what an event says in place at once (and over the answers of the next seconds,
+    /// which may not show it yet), then reconciles with the BFF.
+    fn pushed(self, kitchen: Kitchen, order: Order) {
+        let new = order.status == OrderStatus::Placed && self.latest.data.with_untracked(|list| list.as_ref().is_some_and(|list| !list.iter().any(|o| o.id == order.id)));
+        if new {
+            kitchen.announce(format!("New order from {}.", order.customer_name));
+        }
+        self.latest.live_change(move |list| upsert_open(list, &order));
+        self.refresh(kitchen);
+    }
+
     /// Puts the BFF's answer to a command in place; orders that are no longer open leave.
     fn apply(self, order: Order) {
-        let open = matches!(order.status, OrderStatus::Placed | OrderStatus::Accepted | OrderStatus::Ready);
+        let open = is_open(order.status);
         self.latest.change(|list| {
             match list.iter().position(|o| o.id == order.id) {
                 Some(index) if open => list[index] = order,
@@ -76,7 +117,16 @@ pub(crate) fn orders_page() -> impl IntoView {
     let kitchen = expect_context::<Kitchen>();
     let orders = OpenOrders::new();
     orders.refresh(kitchen);
-    use_polling(REFRESH_EVERY, move || orders.refresh(kitchen));
+    use_live_polling(REFRESH_WHILE_LIVE, move || orders.refresh(kitchen));
+    use_live_events(ORDER_EVENTS, move |event| {
+        let Some(order) = event.entity::<Order>("order") else { return };
+        // Only the owner's restaurants: a user who also orders or drives is sent other orders.
+        let theirs = kitchen.restaurants.try_with_untracked(|list| list.as_ref().is_none_or(|list| list.iter().any(|r| r.id == order.restaurant_id)));
+        if theirs == Some(true) {
+            orders.pushed(kitchen, order);
+        }
+    });
+    use_live_reset(move || orders.refresh(kitchen));
     let list = orders.latest.data;
 
     // With several restaurants the page shows the picked one; the others' counts are offered.
