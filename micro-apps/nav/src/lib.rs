@@ -1,11 +1,29 @@
 //! `nav`: the always-on app that frames every page: the header with the product name, the
-//! connection status and the sign-in area, and the left navigation built from the
-//! `left-nav` mount point (filtered by the signed-in user's roles).
+//! connection status (the browser's network and the live-update connection) and the sign-in
+//! area, and the left navigation built from the `left-nav` mount point (filtered by the
+//! signed-in user's roles).
 
 use leptos::prelude::*;
 use serde::Deserialize;
+use tessera_mfe::live::{LiveStatus, use_live_status};
 use tessera_mfe::{Session, runtime};
 use wasm_bindgen::JsValue;
+
+/// How long the live connection must be down before the status area says so.
+const LIVE_STATUS_DELAY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What the status area says: the dot's class, the word shown, and the sentence for
+/// assistive technology and the tooltip.
+fn connection(online: bool, live: LiveStatus) -> (&'static str, &'static str, &'static str) {
+    match (online, live) {
+        (false, _) => ("status-dot is-offline", "Offline", "You are offline. Changes are shown again once you are back online."),
+        (true, LiveStatus::Open) => ("status-dot is-online", "Live", "Online, and updates appear as they happen."),
+        (true, LiveStatus::Connecting) => ("status-dot is-syncing", "Connecting…", "Online; connecting to live updates."),
+        (true, LiveStatus::Closed) => {
+            ("status-dot is-offline", "Offline", "Live updates are paused: the server can't be reached. Reconnecting automatically.")
+        }
+    }
+}
 
 /// One `left-nav` entry from `/mount-points.json`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -83,6 +101,26 @@ fn app() -> impl IntoView {
     Effect::new(move |_| entries.set(left_nav(&session.get())));
     let path = RwSignal::new(props.get_untracked().path);
     let online = RwSignal::new(web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true));
+    let live = use_live_status();
+    // A short reconnect (a restarted host, a flaky network) is not worth announcing: losing
+    // the connection shows after a moment, regaining it at once.
+    let shown_live = RwSignal::new(live.get_untracked());
+    Effect::new(move |_| {
+        let now = live.get();
+        if now == LiveStatus::Open {
+            shown_live.set(now);
+        } else {
+            set_timeout(
+                move || {
+                    if live.try_get_untracked() == Some(now) {
+                        shown_live.try_set(now);
+                    }
+                },
+                LIVE_STATUS_DELAY,
+            );
+        }
+    });
+    let status = Memo::new(move |_| connection(online.get(), shown_live.get()));
     let version = RwSignal::new(call("version").as_string().unwrap_or_default());
 
     runtime::use_window_event("mfe:composition", move |_| {
@@ -106,10 +144,11 @@ fn app() -> impl IntoView {
                 <span>"Tessera Eats"</span>
             </a>
             <span class="spacer"></span>
-            <div class="status" role="status" aria-live="polite">
-                <span class=move || if online.get() { "status-dot is-online" } else { "status-dot is-offline" } aria-hidden="true"></span>
+            <div class="status" role="status" aria-live="polite" title=move || status.get().2>
+                <span class=move || status.get().0 aria-hidden="true"></span>
                 <span class="status-text">
-                    {move || if online.get() { "Online" } else { "Offline" }}
+                    {move || status.get().1}
+                    <span class="visually-hidden">{move || format!(" ({})", status.get().2)}</span>
                     {move || {
                         let v = version.get();
                         (!v.is_empty()).then(|| format!(" · build {}", &v[..v.len().min(7)]))

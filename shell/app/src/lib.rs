@@ -27,7 +27,7 @@ pub fn start() {
     console_error_panic_hook::set_once();
     let composition = composition::Composition::start();
     let router = router::Router::install();
-    runtime::install(composition.clone(), router.clone());
+    runtime::install(composition, router);
     live::install();
     // Apps mount once the session is known, so none renders a signed-out flash first.
     // The wasm-bindgen executor: Leptos's own spawner is only set up by mounting.

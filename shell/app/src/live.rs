@@ -181,9 +181,13 @@ pub(crate) fn composition_changed(apps: &AppsManifest) {
     }
 }
 
-/// Adds types the page wants (`window.tessera.liveSubscribe`).
+/// Adds types the page wants (`window.tessera.liveSubscribe`): an array of types, or one.
 fn subscribe(types: JsValue) {
-    let types: Vec<String> = Array::from(&types).iter().filter_map(|t| t.as_string()).filter(|t| valid_type(t)).collect();
+    let types: Vec<String> = match types.as_string() {
+        Some(one) => vec![one],
+        None => Array::from(&types).iter().filter_map(|t| t.as_string()).collect(),
+    };
+    let types: Vec<String> = types.into_iter().filter(|t| valid_type(t)).collect();
     with(|live| live.types.extend(types));
     send_new_types();
 }

@@ -25,9 +25,9 @@ use crate::loader::{self, InstanceProps, SendProps};
 use crate::router::Router;
 
 thread_local! {
-    static MOUNT_POINTS: RefCell<JsValue> = RefCell::new(JsValue::NULL);
+    static MOUNT_POINTS: RefCell<JsValue> = const { RefCell::new(JsValue::NULL) };
     static VERSION: RefCell<String> = const { RefCell::new(String::new()) };
-    static SESSION: RefCell<JsValue> = RefCell::new(JsValue::NULL);
+    static SESSION: RefCell<JsValue> = const { RefCell::new(JsValue::NULL) };
     static NEXT_INSTANCE: Cell<u64> = const { Cell::new(1) };
 }
 

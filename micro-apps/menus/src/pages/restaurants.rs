@@ -2,18 +2,28 @@
 //!
 //! The search is debounced and mirrored into `?q=` (and `?cuisine=`) with `replaceState`, so a
 //! reload or a shared link shows the same results without adding history entries per key.
+//!
+//! Restaurant and dish events pushed live keep the cards current: a restaurant's details
+//! change in place at once; what a dish changes (the counts, the cheapest price, whether a
+//! search still matches) is the BFF's to say, so the list is fetched again shortly after.
 
 use std::time::Duration;
 
 use leptos::prelude::*;
+use tessera_contracts::food::{self, Restaurant};
 use tessera_mfe::api::ApiError;
+use tessera_mfe::live::{use_live_events, use_live_reset};
 use tessera_mfe::runtime::ReadyMark;
 use tessera_mfe::ui::{EmptyState, ErrorBanner, PageHeader, money, plural};
 use wasm_bindgen::JsValue;
 
 use crate::api::{self, RestaurantSummary};
+use crate::pages::MENU_EVENTS;
 
 const SEARCH_DELAY: Duration = Duration::from_millis(250);
+/// A burst of menu changes (an owner editing the menu) brings one fetch, after the BFF has
+/// had time to process them.
+const REFETCH_DELAY: Duration = Duration::from_millis(1_000);
 
 /// What is on screen, with the filters it was asked for (the box may already say more).
 #[derive(Debug, Clone, PartialEq)]
@@ -86,13 +96,21 @@ fn RestaurantsPage() -> impl IntoView {
         let request = props.with_untracked(|p| api::restaurants(p, &asked_query, asked_cuisine.as_deref()));
         // A newer search re-runs this effect, which cancels the older one: the latest answer wins.
         leptos::task::spawn_local_scoped_with_cancellation(async move {
-            let answer = request.await.map(|list| {
-                if !list.cuisines.is_empty() {
-                    cuisines.set(list.cuisines);
+            let answer = request.await;
+            // A failed fetch again of what is on screen (after a live change) keeps it there.
+            let again = shown.with_untracked(|s| matches!(s, Some(Ok(s)) if s.query == asked_query && s.cuisine == asked_cuisine));
+            if answer.is_ok() || !again {
+                let answer = answer.map(|list| {
+                    if !list.cuisines.is_empty() {
+                        cuisines.set(list.cuisines);
+                    }
+                    Shown { restaurants: list.restaurants, query: asked_query, cuisine: asked_cuisine }
+                });
+                // An unchanged answer leaves the cards alone.
+                if shown.with_untracked(|s| s.as_ref() != Some(&answer)) {
+                    shown.set(Some(answer));
                 }
-                Shown { restaurants: list.restaurants, query: asked_query, cuisine: asked_cuisine }
-            });
-            shown.set(Some(answer));
+            }
             searching.set(false);
             ready.mark();
         });
@@ -120,6 +138,20 @@ fn RestaurantsPage() -> impl IntoView {
         cuisine.set(None);
     });
     let retry = Callback::new(move |()| reload.update(|n| *n += 1));
+
+    let refetch_later = StoredValue::new_local(leptos::leptos_dom::helpers::debounce(REFETCH_DELAY, move |()| reload.update(|n| *n += 1)));
+    use_live_events(MENU_EVENTS, move |event| {
+        if event.kind == food::RESTAURANT_UPDATED
+            && let Some(restaurant) = event.entity::<Restaurant>("restaurant")
+        {
+            shown.maybe_update(|shown| match shown {
+                Some(Ok(shown)) => shown.restaurants.iter_mut().find(|r| r.id == restaurant.id).is_some_and(|card| update_card(card, &restaurant)),
+                _ => false,
+            });
+        }
+        refetch_later.update_value(|later| later(()));
+    });
+    use_live_reset(move || reload.update(|n| *n += 1));
 
     // Keep the chosen cuisine as a chip even if the catalogue no longer lists it.
     let chips = move || {
@@ -206,6 +238,16 @@ fn RestaurantsPage() -> impl IntoView {
             </div>
         </div>
     }
+}
+
+/// A restaurant's card with what an event says about it; whether anything changed.
+fn update_card(card: &mut RestaurantSummary, restaurant: &Restaurant) -> bool {
+    let before = card.clone();
+    card.name.clone_from(&restaurant.name);
+    card.cuisine.clone_from(&restaurant.cuisine);
+    card.description.clone_from(&restaurant.description);
+    card.emoji.clone_from(&restaurant.emoji);
+    *card != before
 }
 
 #[component]
