@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail, ensure};
 use rand::Rng;
 use serde_json::{Value, json};
+use tessera_bff_kit::testing::dev_idp;
 use tessera_event_hub::testing::NatsServer;
 
 const EVENTS: usize = 10_000;
@@ -32,16 +33,18 @@ struct Bff {
     database: String,
     hub: String,
     data: PathBuf,
+    oidc_issuer: String,
     child: Option<Child>,
 }
 
 impl Bff {
-    fn new(name: &str, hub: &str, data: &Path) -> Self {
+    fn new(name: &str, hub: &str, data: &Path, oidc_issuer: &str) -> Self {
         Self {
             port: free_port(),
             database: format!("sqlite://{}", data.join(format!("{name}.db")).display()),
             hub: hub.to_string(),
             data: data.to_path_buf(),
+            oidc_issuer: oidc_issuer.to_string(),
             child: None,
         }
     }
@@ -53,6 +56,7 @@ impl Bff {
             .env("DATABASE_URL", &self.database)
             .env("EVENT_HUB_URL", &self.hub)
             .env("TESSERA_DATA_DIR", &self.data)
+            .env("OIDC_ISSUER", &self.oidc_issuer)
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -109,13 +113,13 @@ impl Drop for Bff {
 
 /// Sends one command until the producer accepts it, reusing its idempotency key: the client
 /// is at-least-once, the producer must make it exactly-once.
-async fn send_until_accepted(http: &reqwest::Client, producer_port: u16, path: &str, key: &str, body: &Value) -> anyhow::Result<()> {
+async fn send_until_accepted(http: &reqwest::Client, token: &str, producer_port: u16, path: &str, key: &str, body: &Value) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {
         let response = http
             .post(format!("http://127.0.0.1:{producer_port}{path}"))
             .header("idempotency-key", key)
-            .header("x-tessera-user", "loader")
+            .bearer_auth(token)
             .json(body)
             .timeout(Duration::from_secs(10))
             .send()
@@ -141,8 +145,13 @@ async fn crash_scenario(mut hub_kind: HubKind) -> anyhow::Result<()> {
         HubKind::Embedded => dir.path().join("events.db").display().to_string(),
         HubKind::Nats(server) => server.url.clone(),
     };
-    let mut producer = Bff::new("producer", &hub, dir.path());
-    let consumer = Arc::new(tokio::sync::Mutex::new(Bff::new("consumer", &hub, dir.path())));
+    // The processes verify the loader's token against this provider, here in the test.
+    let idp = dev_idp(dir.path()).await?;
+    let mut loader = idp.claims_for("loader", "loader", &[]);
+    loader.exp += 3600; // outlives the run, however slow the machine
+    let token = idp.mint(&loader);
+    let mut producer = Bff::new("producer", &hub, dir.path(), idp.issuer());
+    let consumer = Arc::new(tokio::sync::Mutex::new(Bff::new("consumer", &hub, dir.path(), idp.issuer())));
     producer.start().await?;
     consumer.lock().await.start().await?;
     let http = reqwest::Client::new();
@@ -163,7 +172,7 @@ async fn crash_scenario(mut hub_kind: HubKind) -> anyhow::Result<()> {
     let producer_port = producer.port;
     let mut workers = Vec::new();
     for _ in 0..WORKERS {
-        let (next, expected, http) = (next.clone(), expected.clone(), http.clone());
+        let (next, expected, http, token) = (next.clone(), expected.clone(), http.clone(), token.clone());
         workers.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -172,7 +181,7 @@ async fn crash_scenario(mut hub_kind: HubKind) -> anyhow::Result<()> {
                 }
                 let id = format!("t{}", i % TALLIES);
                 let by = (i % 7) as i64 + 1;
-                send_until_accepted(&http, producer_port, &format!("/tallies/{id}/increments"), &format!("inc-{i}"), &json!({ "by": by })).await?;
+                send_until_accepted(&http, &token, producer_port, &format!("/tallies/{id}/increments"), &format!("inc-{i}"), &json!({ "by": by })).await?;
                 let mut expected = expected.lock().expect("not poisoned");
                 let entry = expected.entry(id).or_default();
                 entry.0 += by;

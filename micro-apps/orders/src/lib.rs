@@ -24,7 +24,7 @@ pub(crate) const ORDER_EVENTS: &[&str] =
 /// The signed-in customer's order an event carries, if it is theirs: a user who also owns a
 /// restaurant or drives is sent other customers' orders too.
 pub(crate) fn own_order(event: &LiveEvent, user_id: &str) -> Option<Order> {
-    event.entity::<Order>("order").filter(|order| order.customer_id == user_id)
+    event.payload::<Order>().or_else(|| event.entity("order")).filter(|order| order.customer_id == user_id)
 }
 
 /// Whether `newer` is a later state of `current`: a status only ever moves forward, so a late

@@ -7,7 +7,7 @@
 //! # async fn example(token: &str) -> Result<(), Box<dyn std::error::Error>> {
 //! use tessera_auth::{AuthConfig, Verifier};
 //!
-//! let mut config = AuthConfig::new("https://idp.example", "tessera");
+//! let mut config = AuthConfig::new("https://idp.example", "tessera-api");
 //! config.roles_claim = "realm_access.roles".parse()?;
 //! let verifier = Verifier::new(config, reqwest::Client::new())?;
 //! let identity = verifier.verify(token).await?;

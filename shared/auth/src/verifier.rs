@@ -324,7 +324,7 @@ mod tests {
     #[test]
     fn symmetric_or_no_algorithms_are_refused_at_construction() {
         let http = reqwest::Client::new();
-        let mut config = AuthConfig::new("https://idp.example", "tessera");
+        let mut config = AuthConfig::new("https://idp.example", "tessera-api");
         assert!(Verifier::new(config.clone(), http.clone()).is_ok());
         config.algorithms = vec![Algorithm::RS256, Algorithm::HS256];
         assert_eq!(Verifier::new(config.clone(), http.clone()).unwrap_err(), ConfigError::Symmetric(Algorithm::HS256));

@@ -96,7 +96,7 @@ async fn serve_jwks(State((upstreams, fetches, http)): State<ProxyState>) -> Jso
 async fn a_valid_token_gives_who_is_calling_with_keys_from_discovery() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let idp = idp(&dir).await?;
-    let verifier = verifier(AuthConfig::new(idp.issuer(), "tessera"));
+    let verifier = verifier(AuthConfig::new(idp.issuer(), &idp.config().audience));
     let identity = verifier.verify(&idp.token_for("alice", "Alice Customer", &roles(&["customer", "driver"]))).await?;
     assert_eq!((identity.user_id.as_str(), identity.name.as_str()), ("alice", "Alice Customer"));
     assert_eq!(identity.email.as_deref(), Some("alice@eats.example"));
@@ -108,7 +108,7 @@ async fn a_valid_token_gives_who_is_calling_with_keys_from_discovery() -> anyhow
     nameless.name = String::new();
     assert_eq!(verifier.verify(&idp.mint(&nameless)).await?.name, "alice", "no name: the subject");
 
-    let mut config = AuthConfig::new(idp.issuer(), "tessera");
+    let mut config = AuthConfig::new(idp.issuer(), &idp.config().audience);
     config.roles_claim = "scope".parse()?;
     let by_scope = self::verifier(config).verify(&idp.mint(&alice(&idp))).await?;
     assert_eq!(by_scope.roles, ["openid profile email"], "the configured claim, one string one value");
@@ -119,7 +119,7 @@ async fn a_valid_token_gives_who_is_calling_with_keys_from_discovery() -> anyhow
 async fn time_claims_are_checked_with_leeway() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let idp = idp(&dir).await?;
-    let verifier = verifier(AuthConfig::new(idp.issuer(), "tessera"));
+    let verifier = verifier(AuthConfig::new(idp.issuer(), &idp.config().audience));
     let with = |change: &dyn Fn(&mut AccessClaims)| {
         let mut claims = alice(&idp);
         change(&mut claims);
@@ -129,8 +129,8 @@ async fn time_claims_are_checked_with_leeway() -> anyhow::Result<()> {
     assert_eq!(verifier.verify(&with(&|c| c.exp = now() - 120)).await, Err(AuthError::Expired));
     assert!(verifier.verify(&with(&|c| c.nbf = now() + 10)).await.is_ok(), "within the leeway");
     assert_eq!(verifier.verify(&with(&|c| c.nbf = now() + 120)).await, Err(AuthError::NotYetValid));
-    // `nbf` is required: the provider's ID and refresh tokens, signed by the same key for the
-    // same audience, have none and so can never pass as access tokens.
+    // `nbf` is required (the dev provider's ID and refresh tokens, signed by the same key,
+    // have none: a second reason, after `aud`, why they never pass as access tokens).
     let mut claims = serde_json::to_value(alice(&idp))?;
     claims.as_object_mut().context("an object")?.remove("nbf");
     let token = forge(&rs256(idp.key_id()), &claims, &private_key_of(&dir)?);
@@ -142,7 +142,7 @@ async fn time_claims_are_checked_with_leeway() -> anyhow::Result<()> {
 async fn issuer_and_audience_must_match() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let idp = idp(&dir).await?;
-    let verifier = verifier(AuthConfig::new(idp.issuer(), "tessera"));
+    let verifier = verifier(AuthConfig::new(idp.issuer(), &idp.config().audience));
     let mut claims = alice(&idp);
     claims.iss = format!("{}/", idp.issuer());
     assert_eq!(verifier.verify(&idp.mint(&claims)).await, Err(AuthError::Issuer), "exactly, not roughly");
@@ -156,7 +156,7 @@ async fn issuer_and_audience_must_match() -> anyhow::Result<()> {
     assert_eq!(verifier.verify(&token).await, Err(AuthError::Issuer));
     // `aud` may be a list; ours must be in it.
     let mut claims = serde_json::to_value(alice(&idp))?;
-    claims["aud"] = json!(["another-api", "tessera"]);
+    claims["aud"] = json!(["another-api", idp.config().audience]);
     let token = forge(&rs256(idp.key_id()), &claims, &private_key_of(&dir)?);
     assert!(verifier.verify(&token).await.is_ok());
     Ok(())
@@ -166,7 +166,7 @@ async fn issuer_and_audience_must_match() -> anyhow::Result<()> {
 async fn forged_signatures_and_algorithms_are_refused() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let idp = idp(&dir).await?;
-    let verifier = verifier(AuthConfig::new(idp.issuer(), "tessera"));
+    let verifier = verifier(AuthConfig::new(idp.issuer(), &idp.config().audience));
     let kid = idp.key_id();
     let genuine = idp.mint(&alice(&idp));
     assert!(verifier.verify(&genuine).await.is_ok());
@@ -197,7 +197,7 @@ async fn forged_signatures_and_algorithms_are_refused() -> anyhow::Result<()> {
     let confused = forge(&hs256, &alice(&idp), &EncodingKey::from_secret(idp.public_key_pem().as_bytes()));
     assert_eq!(verifier.verify(&confused).await.map_err(|e| e.reason()), Err("algorithm"));
     // Even when a configuration also accepts another asymmetric family, the key decides.
-    let mut config = AuthConfig::new(idp.issuer(), "tessera");
+    let mut config = AuthConfig::new(idp.issuer(), &idp.config().audience);
     config.algorithms = vec![Algorithm::RS256, Algorithm::ES256];
     let es256 = format!("{}.{}.{}", URL_SAFE_NO_PAD.encode(json!({ "alg": "ES256", "kid": kid }).to_string()), parts[1], parts[2]);
     assert_eq!(self::verifier(config).verify(&es256).await.map_err(|e| e.reason()), Err("algorithm"));
@@ -217,7 +217,7 @@ async fn an_unknown_kid_refetches_at_most_once_per_interval() -> anyhow::Result<
     let dir = tempfile::tempdir()?;
     let idp = idp(&dir).await?;
     let proxy = JwksProxy::start(&[&idp]).await?;
-    let mut config = AuthConfig::new(idp.issuer(), "tessera");
+    let mut config = AuthConfig::new(idp.issuer(), &idp.config().audience);
     config.jwks_url = Some(proxy.url.clone());
     config.min_refetch_interval = Duration::from_secs(3600);
     let verifier = Arc::new(verifier(config));
@@ -250,7 +250,7 @@ async fn a_rotated_key_is_picked_up_by_refetching() -> anyhow::Result<()> {
     let (dir, new_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
     let (idp, rotated) = (idp(&dir).await?, idp(&new_dir).await?);
     let proxy = JwksProxy::start(&[&idp]).await?;
-    let mut config = AuthConfig::new(idp.issuer(), "tessera");
+    let mut config = AuthConfig::new(idp.issuer(), &idp.config().audience);
     config.jwks_url = Some(proxy.url.clone());
     config.min_refetch_interval = Duration::ZERO;
     let verifier = verifier(config);
@@ -273,7 +273,7 @@ async fn an_unreachable_provider_is_jwks_unavailable_not_a_bad_token() -> anyhow
     let token = idp.token_for("alice", "Alice", &[]);
     let issuer = idp.issuer().to_string();
     idp.stop().await;
-    let verifier = verifier(AuthConfig::new(issuer, "tessera"));
+    let verifier = verifier(AuthConfig::new(issuer, tessera_dev_idp::DEFAULT_AUDIENCE));
     for _ in 0..2 {
         let error = verifier.verify(&token).await.expect_err("no keys to check with");
         assert_eq!(error.reason(), "jwks-unavailable", "{error}");

@@ -6,6 +6,9 @@ use std::path::PathBuf;
 use clap::Args;
 use tessera_auth::ClaimPath;
 
+/// The `aud` BFFs expect unless told otherwise (the dev identity provider's too).
+pub const DEFAULT_AUDIENCE: &str = "tessera-api";
+
 #[derive(Debug, Clone, Args)]
 pub struct BffConfig {
     /// Address to listen on (port 0 picks a free port).
@@ -23,8 +26,9 @@ pub struct BffConfig {
     /// The OpenID Connect issuer whose access tokens this BFF accepts (required).
     #[arg(long, env = "OIDC_ISSUER")]
     pub oidc_issuer: Option<String>,
-    /// What the tokens' `aud` must contain.
-    #[arg(long, env = "OIDC_AUDIENCE", default_value = "tessera")]
+    /// What the tokens' `aud` must contain (the API, not the host's client id: an ID token
+    /// must not pass as an access token).
+    #[arg(long, env = "OIDC_AUDIENCE", default_value = DEFAULT_AUDIENCE)]
     pub oidc_audience: String,
     /// Where the roles are in the token: `roles`, `groups`, `realm_access.roles`, `https://…/roles`.
     #[arg(long, env = "OIDC_ROLES_CLAIM", default_value = "roles")]
@@ -43,7 +47,7 @@ impl BffConfig {
             database_url: None,
             event_hub_url: None,
             oidc_issuer: Some(oidc_issuer.to_string()),
-            oidc_audience: "tessera".into(),
+            oidc_audience: DEFAULT_AUDIENCE.into(),
             oidc_roles_claim: ClaimPath::default(),
             oidc_jwks_url: None,
         }

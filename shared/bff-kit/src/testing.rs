@@ -130,7 +130,9 @@ impl TestBff {
 
     /// Like [`TestBff::spawn_in`], trusting `idp` (one provider shared by several BFFs and a host).
     pub async fn spawn_with(spec: crate::BffSpec, dir: &Path, idp: Arc<DevIdp>) -> anyhow::Result<Self> {
-        Self::start(crate::BffConfig::for_data_dir(dir.to_path_buf(), idp.issuer()), spec, idp).await
+        let mut config = crate::BffConfig::for_data_dir(dir.to_path_buf(), idp.issuer());
+        config.oidc_audience = idp.config().audience.clone();
+        Self::start(config, spec, idp).await
     }
 
     /// Starts `spec` with any configuration (another store or hub); `config` should trust `idp`.

@@ -72,9 +72,9 @@ impl LiveEvent {
         })
     }
 
-    /// The entity the event carries, under its field: named after the event's entity in
-    /// camelCase (`order` for `order-ready`, `menuItem` for `menu-item-updated`). `None` when
-    /// absent or of another shape.
+    /// The field `field` of the envelope (usually its entity: `order`, `menuItem`,
+    /// `restaurant`), deserialized; `None` when absent or of another shape. See also
+    /// [`payload`](Self::payload).
     ///
     /// ```text
     /// let order: Option<Order> = event.entity("order");
@@ -87,10 +87,38 @@ impl LiveEvent {
         serde_wasm_bindgen::from_value(value).ok()
     }
 
+    /// The entity under the field the envelope contract puts it (`Envelope::entity` in
+    /// `tessera-contracts`): the type without its last segment, in camelCase. That is `order`
+    /// for `order-ready`, `menuItem` for `menu-item-updated`, but `orderPicked` for
+    /// `order-picked-up`: read a known field with [`entity`](Self::entity) as well when a type's
+    /// action has two words.
+    pub fn payload<T: DeserializeOwned>(&self) -> Option<T> {
+        self.entity(&entity_field(&self.kind))
+    }
+
     /// The tag `key` (`owner`, `restaurant`…).
     pub fn tag(&self, key: &str) -> Option<&str> {
         self.tags.get(key).map(String::as_str)
     }
+}
+
+/// The field an envelope carries its entity in, as `tessera-contracts` names it: the type
+/// without its last segment, in camelCase (`menu-item-updated` → `menuItem`).
+fn entity_field(kind: &str) -> String {
+    let entity = kind.rsplit_once('-').map_or(kind, |(entity, _)| entity);
+    let mut field = String::with_capacity(entity.len());
+    let mut upper = false;
+    for c in entity.chars() {
+        match c {
+            '-' => upper = true,
+            c if upper => {
+                field.push(c.to_ascii_uppercase());
+                upper = false;
+            }
+            c => field.push(c),
+        }
+    }
+    field
 }
 
 /// The state of the page's live connection.
@@ -181,4 +209,17 @@ pub fn use_live_polling(while_live: Duration, refresh: impl Fn() + Clone + 'stat
         last.set_value(now);
         refresh();
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::entity_field;
+
+    #[test]
+    fn entity_fields_are_named_as_the_envelope_contract_names_them() {
+        assert_eq!(entity_field("order-ready"), "order");
+        assert_eq!(entity_field("menu-item-updated"), "menuItem");
+        assert_eq!(entity_field("order-picked-up"), "orderPicked");
+        assert_eq!(entity_field("fault"), "fault");
+    }
 }

@@ -27,7 +27,7 @@ pub struct DevIdpConfig {
 
 pub const DEFAULT_CLIENT_ID: &str = "tessera";
 pub const DEFAULT_CLIENT_SECRET: &str = "tessera-dev-secret";
-pub const DEFAULT_AUDIENCE: &str = "tessera";
+pub const DEFAULT_AUDIENCE: &str = "tessera-api";
 pub const DEFAULT_ACCESS_TOKEN_TTL: Duration = Duration::from_secs(300);
 
 impl DevIdpConfig {

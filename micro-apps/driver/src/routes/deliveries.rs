@@ -157,7 +157,7 @@ pub(crate) fn deliveries_page() -> impl IntoView {
     board.refresh();
     use_live_polling(REFRESH_WHILE_LIVE, move || board.refresh());
     use_live_events(DELIVERY_EVENTS, move |event| {
-        if let Some(order) = event.entity::<Order>("order") {
+        if let Some(order) = event.payload::<Order>().or_else(|| event.entity("order")) {
             board.pushed(order, session.with_untracked(|s| s.user_id.clone()));
         }
     });

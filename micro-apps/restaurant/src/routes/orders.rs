@@ -119,7 +119,7 @@ pub(crate) fn orders_page() -> impl IntoView {
     orders.refresh(kitchen);
     use_live_polling(REFRESH_WHILE_LIVE, move || orders.refresh(kitchen));
     use_live_events(ORDER_EVENTS, move |event| {
-        let Some(order) = event.entity::<Order>("order") else { return };
+        let Some(order) = event.payload::<Order>().or_else(|| event.entity("order")) else { return };
         // Only the owner's restaurants: a user who also orders or drives is sent other orders.
         let theirs = kitchen.restaurants.try_with_untracked(|list| list.as_ref().is_none_or(|list| list.iter().any(|r| r.id == order.restaurant_id)));
         if theirs == Some(true) {
