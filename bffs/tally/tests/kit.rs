@@ -110,10 +110,10 @@ impl TestBff {
     async fn wait_for_total(&self, id: &str, total: i64) -> anyhow::Result<Value> {
         let started = Instant::now();
         loop {
-            if let Some(t) = self.view_of(id).await? {
-                if t["total"] == total {
-                    return Ok(t);
-                }
+            if let Some(t) = self.view_of(id).await?
+                && t["total"] == total
+            {
+                return Ok(t);
             }
             if started.elapsed() > PATIENCE {
                 bail!("the view of {id} did not reach {total}: {:?}", self.view_of(id).await?);

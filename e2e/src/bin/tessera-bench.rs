@@ -103,7 +103,7 @@ async fn hub_run(engine: Engine, total: usize) -> anyhow::Result<Vec<f64>> {
 async fn propagation_run(dir: &Path, rate: u32, count: usize) -> anyhow::Result<Vec<f64>> {
     let producer = TestBff::spawn_in(tally_bff::spec(), &dir.join("producer")).await?;
     // Both on the producer's hub: the consumer gets its own store but shares `events.db`.
-    let mut config = tessera_bff_kit::BffConfig::for_data_dir(dir.join("consumer"));
+    let mut config = tessera_bff_kit::BffConfig::for_data_dir(dir.join("consumer"), producer.idp.issuer());
     config.event_hub_url = Some(dir.join("producer").join("events.db").display().to_string());
     let consumer_app = tessera_bff_kit::Application::build(config, tally_bff::spec()).await?;
     let consumer_url = format!("http://127.0.0.1:{}", consumer_app.port());
