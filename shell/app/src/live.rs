@@ -20,7 +20,6 @@
 //! borrowed while events are dispatched (listeners may call back into `window.tessera`).
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
 
 use js_sys::{Array, Object, Reflect};
 use tessera_manifests::AppsManifest;
@@ -65,7 +64,7 @@ struct Socket {
     /// Tells this socket's handlers from those of sockets already given up.
     generation: u32,
     /// The types the gateway was asked for on this socket (the URL, then `subscribe`s).
-    types: BTreeSet<String>,
+    types: Vec<String>,
     opened_at: Option<f64>,
     last_heard: f64,
 }
@@ -84,7 +83,7 @@ impl Socket {
 struct Live {
     started: bool,
     /// Every type the page wants: the composition's `liveEvents` and runtime subscriptions.
-    types: BTreeSet<String>,
+    types: Vec<String>,
     /// The last position this page processed.
     position: Option<f64>,
     status: Status,
@@ -99,7 +98,7 @@ struct Live {
 thread_local! {
     static LIVE: RefCell<Live> = RefCell::new(Live {
         started: false,
-        types: BTreeSet::new(),
+        types: Vec::new(),
         position: stored_position(),
         status: Status::Connecting,
         socket: None,
@@ -143,7 +142,16 @@ fn valid_type(value: &str) -> bool {
         && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-fn url(types: &BTreeSet<String>, after: Option<f64>) -> Option<String> {
+/// Adds types to a list without repeating any (lists stay short: a few dozen types).
+fn add_types(list: &mut Vec<String>, types: impl IntoIterator<Item = String>) {
+    for kind in types {
+        if !list.contains(&kind) {
+            list.push(kind);
+        }
+    }
+}
+
+fn url(types: &[String], after: Option<f64>) -> Option<String> {
     let location = web_sys::window()?.location();
     let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
     let mut params = Vec::new();
@@ -152,7 +160,7 @@ fn url(types: &BTreeSet<String>, after: Option<f64>) -> Option<String> {
     }
     if !types.is_empty() {
         // Valid types need no escaping, and the comma is the list's separator.
-        params.push(format!("events={}", types.iter().map(String::as_str).collect::<Vec<_>>().join(",")));
+        params.push(format!("events={}", types.join(",")));
     }
     let query = if params.is_empty() { String::new() } else { format!("?{}", params.join("&")) };
     Some(format!("{scheme}://{}/live{query}", location.host().ok()?))
@@ -170,7 +178,7 @@ fn set_status(status: Status) {
 pub(crate) fn composition_changed(apps: &AppsManifest) {
     let types = apps.apps.iter().flat_map(|app| app.live_events.iter()).filter(|t| valid_type(t)).cloned();
     let start = with(|live| {
-        live.types.extend(types);
+        add_types(&mut live.types, types);
         !std::mem::replace(&mut live.started, true)
     });
     if start {
@@ -187,8 +195,7 @@ fn subscribe(types: JsValue) {
         Some(one) => vec![one],
         None => Array::from(&types).iter().filter_map(|t| t.as_string()).collect(),
     };
-    let types: Vec<String> = types.into_iter().filter(|t| valid_type(t)).collect();
-    with(|live| live.types.extend(types));
+    with(|live| add_types(&mut live.types, types.into_iter().filter(|t| valid_type(t))));
     send_new_types();
 }
 
@@ -197,7 +204,7 @@ fn send_new_types() {
     with(|live| {
         let wanted = &live.types;
         let Some(socket) = live.socket.as_mut().filter(|s| s.opened_at.is_some()) else { return };
-        let new: Vec<String> = wanted.difference(&socket.types).cloned().collect();
+        let new: Vec<String> = wanted.iter().filter(|t| !socket.types.contains(t)).cloned().collect();
         if new.is_empty() {
             return;
         }
@@ -206,7 +213,7 @@ fn send_new_types() {
         if let Ok(text) = js_sys::JSON::stringify(&message)
             && socket.ws.send_with_str(&String::from(text)).is_ok()
         {
-            socket.types.extend(new);
+            add_types(&mut socket.types, new);
         }
         // A failed send means the socket is closing: the next one asks for every type.
     });

@@ -1,14 +1,11 @@
 //! `/restaurants/:id`: one restaurant's menu by category, each orderable dish with the cart
 //! app's `add-to-cart` parcel.
 //!
-//! The menu follows the restaurant's events pushed live: a dish's price, description or
-//! availability changes in place (its row and parcel stay), new dishes appear, removed ones
-//! leave, and the restaurant's own details follow `restaurant-updated`. Every dish carries a
-//! version, shared by its updates and its removal, so the newest state always wins, whatever
-//! arrives first: an event or the BFF's answer ([`Pushed`]).
-
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+//! The menu follows the restaurant's events pushed live: a dish's price or availability
+//! changes in place (its row and its parcel stay, whatever the customer is doing in it); new,
+//! removed or renamed dishes and the restaurant's own details (`restaurant-updated`) lay the
+//! menu out again. Every dish carries a version, shared by its updates and its removal, so
+//! the newest state wins whatever arrives first, an event or the BFF's answer ([`Pushed`]).
 
 use leptos::prelude::*;
 use tessera_contracts::food::{self, MenuItem, Restaurant};
@@ -19,7 +16,7 @@ use tessera_mfe::ui::{BackLink, EmptyState, ErrorBanner, Loading, money, plural}
 use tessera_mfe::{Parcel, runtime};
 use wasm_bindgen::JsValue;
 
-use crate::api::{self, Category, RestaurantMenu};
+use crate::api::{self, Category, RestaurantMenu, RestaurantSummary};
 use crate::pages::MENU_EVENTS;
 
 /// The page for restaurant `id` (a new one per id, so a different restaurant fetches afresh).
@@ -92,7 +89,8 @@ impl Change {
 #[derive(Debug, Clone, Default)]
 struct Pushed {
     restaurant: Option<Restaurant>,
-    dishes: BTreeMap<String, Change>,
+    /// One entry per dish (`Change::Dish`), the newest.
+    dishes: Vec<Change>,
 }
 
 impl Pushed {
@@ -106,10 +104,12 @@ impl Pushed {
                 self.restaurant = Some(restaurant.clone());
             }
             Change::Dish { dish, .. } => {
-                if matches!(self.dishes.get(&dish.id), Some(Change::Dish { dish: known, .. }) if known.version >= dish.version) {
-                    return false;
+                let known = self.dishes.iter().position(|c| matches!(c, Change::Dish { dish: known, .. } if known.id == dish.id));
+                match known {
+                    Some(index) if matches!(&self.dishes[index], Change::Dish { dish: known, .. } if known.version >= dish.version) => return false,
+                    Some(index) => self.dishes[index] = change.clone(),
+                    None => self.dishes.push(change.clone()),
                 }
-                self.dishes.insert(dish.id.clone(), change.clone());
             }
         }
         true
@@ -119,7 +119,7 @@ impl Pushed {
         if let Some(restaurant) = &self.restaurant {
             Change::Restaurant(restaurant.clone()).apply(menu);
         }
-        for change in self.dishes.values() {
+        for change in &self.dishes {
             change.apply(menu);
         }
     }
@@ -179,7 +179,6 @@ fn RestaurantPage(id: String) -> impl IntoView {
             Some(Ok(_)) => Phase::Shown,
         })
     });
-    let shown = Memo::new(move |_| menu.with(|m| m.as_ref().and_then(|m| m.as_ref().ok()).cloned()));
 
     move || match phase.get() {
         Phase::Loading => view! {
@@ -197,7 +196,7 @@ fn RestaurantPage(id: String) -> impl IntoView {
             </div>
         }
         .into_any(),
-        Phase::Shown => view! { <Menu menu=shown/> }.into_any(),
+        Phase::Shown => view! { <Menu menu/> }.into_any(),
     }
 }
 
@@ -217,111 +216,133 @@ fn NotFound() -> impl IntoView {
     }
 }
 
-/// The menu, following `menu` in place: only what changed re-renders, so a dish's parcel
-/// (and whatever the customer is doing in it) stays while its price changes.
+/// The page's menu and how loading it went.
+type Shown = RwSignal<Option<Result<RestaurantMenu, ApiError>>>;
+
+fn shown(menu: &Option<Result<RestaurantMenu, ApiError>>) -> Option<&RestaurantMenu> {
+    menu.as_ref().and_then(|m| m.as_ref().ok())
+}
+
+/// What the menu's layout depends on: the restaurant's details and the dishes' names, in
+/// order. A price or an availability is not part of it: it changes in place.
+#[derive(Debug, Clone, PartialEq)]
+struct Layout {
+    restaurant: RestaurantSummary,
+    /// Each category's name and its dishes.
+    categories: Vec<(String, Vec<DishText>)>,
+}
+
+/// A dish's id, name and description.
+type DishText = (String, String, String);
+
+impl Layout {
+    fn of(menu: &RestaurantMenu) -> Self {
+        let categories = menu
+            .categories
+            .iter()
+            .filter(|c| !c.items.is_empty())
+            .map(|c| (c.name.clone(), c.items.iter().map(|i| (i.id.clone(), i.name.clone(), i.description.clone())).collect()))
+            .collect();
+        Self { restaurant: menu.restaurant.clone(), categories }
+    }
+}
+
+/// The menu, following `menu`: laid out again only when dishes come, go, move or are
+/// renamed (or the restaurant's details change); a price or an availability changes in
+/// place, so each dish's parcel (and whatever the customer is doing in it) stays.
 #[component]
-fn Menu(menu: Memo<Option<RestaurantMenu>>) -> impl IntoView {
-    let read = move |f: fn(&RestaurantMenu) -> String| menu.with(|m| m.as_ref().map(f).unwrap_or_default());
-    let dishes = Memo::new(move |_| menu.with(|m| m.as_ref().map_or(0, |m| m.categories.iter().map(|c| c.items.len()).sum::<usize>())));
-    let categories = Memo::new(move |_| {
-        menu.with(|m| m.iter().flat_map(|m| &m.categories).filter(|c| !c.items.is_empty()).map(|c| c.name.clone()).collect::<Vec<_>>())
-    });
-    let emoji = move || read(|m| if m.restaurant.emoji.is_empty() { "🍽️".to_string() } else { m.restaurant.emoji.clone() });
-    let description = move || Some(read(|m| m.restaurant.description.clone())).filter(|d| !d.is_empty());
-    let cuisine = move || Some(read(|m| m.restaurant.cuisine.clone())).filter(|c| !c.is_empty());
+fn Menu(menu: Shown) -> impl IntoView {
+    let layout = Memo::new(move |_| menu.with(|m| shown(m).map(Layout::of)));
+    move || layout.get().map(|layout| menu_view(layout, menu))
+}
+
+fn menu_view(layout: Layout, menu: Shown) -> impl IntoView {
+    let Layout { restaurant, categories } = layout;
+    let dishes: usize = categories.iter().map(|(_, items)| items.len()).sum();
+    let emoji = if restaurant.emoji.is_empty() { "🍽️".to_string() } else { restaurant.emoji.clone() };
+    let body = if dishes == 0 {
+        view! {
+            <EmptyState icon="📋" title="No dishes yet" body="This kitchen hasn't published its menu. Try again later or pick another restaurant.">
+                <a class="btn btn-secondary" href="/">"All restaurants"</a>
+            </EmptyState>
+        }
+        .into_any()
+    } else {
+        categories
+            .into_iter()
+            .enumerate()
+            .map(|(index, (name, items))| {
+                let heading = format!("menu-category-{index}");
+                let labelled_by = heading.clone();
+                let restaurant = restaurant.clone();
+                view! {
+                    <section class="menu-category" aria-labelledby=labelled_by>
+                        <h2 id=heading>{name}</h2>
+                        <ul role="list">
+                            {items
+                                .into_iter()
+                                .map(|(id, name, description)| view! { <Dish id name description restaurant=restaurant.clone() menu/> })
+                                .collect_view()}
+                        </ul>
+                    </section>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
     view! {
         <div class="page menus-restaurant">
             <div class="page-header">
                 <div class="menus-heading">
                     <span class="menus-emoji" aria-hidden="true">{emoji}</span>
                     <div class="stack menus-intro">
-                        <h1>{move || read(|m| m.restaurant.name.clone())}</h1>
-                        {move || description().map(|description| view! { <p class="lede">{description}</p> })}
+                        <h1>{restaurant.name.clone()}</h1>
+                        {(!restaurant.description.is_empty()).then(|| view! { <p class="lede">{restaurant.description.clone()}</p> })}
                         <div class="card-meta">
-                            {move || cuisine().map(|cuisine| view! { <span class="badge badge-muted">{cuisine}</span> })}
-                            <span>{move || plural(dishes.get(), "dish", "dishes")}</span>
+                            {(!restaurant.cuisine.is_empty()).then(|| view! { <span class="badge badge-muted">{restaurant.cuisine.clone()}</span> })}
+                            <span>{plural(dishes, "dish", "dishes")}</span>
                         </div>
                     </div>
                 </div>
                 <a class="btn btn-ghost" href="/">"All restaurants"</a>
             </div>
-            <Show
-                when={move || dishes.get() > 0}
-                fallback=|| view! {
-                    <EmptyState icon="📋" title="No dishes yet" body="This kitchen hasn't published its menu. Try again later or pick another restaurant.">
-                        <a class="btn btn-secondary" href="/">"All restaurants"</a>
-                    </EmptyState>
-                }
-            >
-                <For each=move || categories.get() key=|name| name.clone() let:name>
-                    <CategorySection name menu/>
-                </For>
-            </Show>
+            {body}
         </div>
     }
 }
 
 #[component]
-fn CategorySection(name: String, menu: Memo<Option<RestaurantMenu>>) -> impl IntoView {
-    // Unique while categories come and go.
-    static SECTIONS: AtomicUsize = AtomicUsize::new(0);
-    let heading = format!("menu-category-{}", SECTIONS.fetch_add(1, Ordering::Relaxed));
-    let labelled_by = heading.clone();
-    let category = name.clone();
-    let dishes = Memo::new(move |_| {
-        menu.with(|m| {
-            m.iter().flat_map(|m| &m.categories).filter(|c| c.name == category).flat_map(|c| c.items.iter().map(|i| i.id.clone())).collect::<Vec<_>>()
-        })
+fn Dish(id: String, name: String, description: String, restaurant: RestaurantSummary, menu: Shown) -> impl IntoView {
+    // What changes in place: the price and whether the dish can be ordered.
+    let item_id = id.clone();
+    let state = Memo::new(move |_| {
+        menu.with(|m| shown(m).into_iter().flat_map(|m| &m.categories).flat_map(|c| &c.items).find(|i| i.id == id).map(|i| (i.price_cents, i.available))).unwrap_or((0, false))
     });
-    view! {
-        <section class="menu-category" aria-labelledby=labelled_by>
-            <h2 id=heading>{name}</h2>
-            <ul role="list">
-                <For each=move || dishes.get() key=|id| id.clone() let:id>
-                    <Dish id menu/>
-                </For>
-            </ul>
-        </section>
-    }
-}
-
-#[component]
-fn Dish(id: String, menu: Memo<Option<RestaurantMenu>>) -> impl IntoView {
-    // The dish as it is now; the last known state while it is on its way out.
-    let item = Memo::new(move |previous: Option<&Option<MenuItem>>| {
-        menu.with(|m| m.iter().flat_map(|m| &m.categories).flat_map(|c| &c.items).find(|i| i.id == id).cloned()).or_else(|| previous.cloned().flatten())
-    });
-    let read = move |f: fn(&MenuItem) -> String| item.with(|i| i.as_ref().map(f).unwrap_or_default());
-    let available = Memo::new(move |_| item.with(|i| i.as_ref().is_some_and(|i| i.available)));
-    // The parcel is mounted once per name and kept while only the price or text changes.
-    let orderable = Memo::new(move |_| item.with(|i| i.as_ref().filter(|i| i.available).map(|i| (i.id.clone(), i.name.clone(), i.price_cents))));
-    let restaurant = Memo::new(move |_| menu.with(|m| m.as_ref().map(|m| (m.restaurant.id.clone(), m.restaurant.name.clone())).unwrap_or_default()));
-    let parcel_key = Memo::new(move |_| orderable.with(|o| o.as_ref().map(|(id, name, _)| (id.clone(), name.clone()))));
-    let order = move || match parcel_key.get() {
-        Some((item_id, name)) => {
-            let (restaurant_id, restaurant_name) = restaurant.get_untracked();
-            let price = orderable.with_untracked(|o| o.as_ref().map_or(0, |(_, _, price)| *price));
+    let available = Memo::new(move |_| state.get().1);
+    let parcel_name = name.clone();
+    let order = move || {
+        if available.get() {
             let props = runtime::object(&[
-                ("restaurantId", JsValue::from_str(&restaurant_id)),
-                ("restaurantName", JsValue::from_str(&restaurant_name)),
+                ("restaurantId", JsValue::from_str(&restaurant.id)),
+                ("restaurantName", JsValue::from_str(&restaurant.name)),
                 ("itemId", JsValue::from_str(&item_id)),
-                ("name", JsValue::from_str(&name)),
+                ("name", JsValue::from_str(&parcel_name)),
                 // A plain number: an i64 would cross as a BigInt.
-                ("priceCents", JsValue::from_f64(price as f64)),
+                ("priceCents", JsValue::from_f64(state.get_untracked().0 as f64)),
             ]);
             view! { <Parcel app="cart" parcel="add-to-cart" props=props/> }.into_any()
+        } else {
+            view! { <span class="badge badge-muted">"Sold out"</span> }.into_any()
         }
-        None => view! { <span class="badge badge-muted">"Sold out"</span> }.into_any(),
     };
-    let description = move || Some(read(|i| i.description.clone())).filter(|d| !d.is_empty());
     view! {
         <li class=move || if available.get() { "menu-item" } else { "menu-item is-unavailable" }>
             <div>
-                <span class="menu-item-name">{move || read(|i| i.name.clone())}</span>
-                {move || description().map(|description| view! { <span class="menu-item-desc">{description}</span> })}
+                <span class="menu-item-name">{name.clone()}</span>
+                {(!description.is_empty()).then(|| view! { <span class="menu-item-desc">{description}</span> })}
             </div>
             <div class="row">
-                <span class="price">{move || item.with(|i| i.as_ref().map(|i| money(i.price_cents)).unwrap_or_default())}</span>
+                <span class="price">{move || money(state.get().0)}</span>
                 {order}
             </div>
         </li>

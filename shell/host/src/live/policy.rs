@@ -7,8 +7,10 @@ use crate::auth::User;
 /// Restaurant id → the user id of its owner, learnt from `restaurant-updated` events.
 pub type Owners = HashMap<String, String>;
 
-/// The tags that make an event personal; an event with none of them is public.
-const PERSONAL_TAGS: [&str; 3] = ["owner", "restaurant", "driver"];
+/// The tags that make an event personal; an event with none of them is public. A
+/// `restaurant` tag alone does not: the catalogue (`restaurant-*`, `menu-item-*`) carries it,
+/// and every order also carries its `owner`.
+const PERSONAL_TAGS: [&str; 2] = ["owner", "driver"];
 
 pub fn visible(kind: &str, tags: &BTreeMap<String, String>, user: Option<&User>, owners: &Owners) -> bool {
     if kind == "fault" {
@@ -42,8 +44,9 @@ mod tests {
     #[test]
     fn the_catalogue_is_public_and_orders_are_personal() {
         let owners = Owners::from([("roma".to_string(), "rita".to_string())]);
-        let public = tags(&[("source", "restaurant")]);
-        assert!(visible("menu-item-updated", &public, None, &owners));
+        let public = tags(&[("source", "restaurant"), ("restaurant", "roma")]);
+        assert!(visible("menu-item-updated", &public, None, &owners), "the catalogue is for everyone");
+        assert!(visible("restaurant-updated", &public, Some(&user("bob", "customer")), &owners));
         assert!(!visible("fault", &public, Some(&user("alice", "customer")), &owners));
 
         let order = tags(&[("source", "cart"), ("owner", "alice"), ("restaurant", "roma")]);
