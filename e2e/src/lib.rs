@@ -135,13 +135,17 @@ impl System {
         format!("{}{path}", self.url)
     }
 
-    /// Kills the host abruptly (its task is aborted mid-flight, sockets drop without a close
-    /// frame, as with SIGKILL) and starts a new one on the same port and data directory.
-    pub async fn crash_and_restart_host(&mut self, down_for: Duration) -> anyhow::Result<()> {
+    /// Kills the host abruptly: its runtime is shut down with everything it spawned
+    /// (connections and sockets drop without a close frame, as with SIGKILL).
+    pub fn kill_host(&mut self) {
         if let Some(runtime) = self.server.take() {
             runtime.shutdown_background();
         }
-        tokio::time::sleep(down_for).await;
+    }
+
+    /// Starts the host again on the same port and data directory.
+    pub async fn restart_host(&mut self) -> anyhow::Result<()> {
+        self.kill_host();
         // The dead host's port is released as its runtime winds down in the background.
         let started = Instant::now();
         loop {
