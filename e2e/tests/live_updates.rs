@@ -18,6 +18,9 @@ macro_rules! dist_or_skip {
     };
 }
 
+/// nav's status area while the live socket is open.
+const LIVE: &str = "//header//*[contains(@class,'status-text') and starts-with(normalize-space(), 'Live')]";
+
 /// The acceptance bound for a status to appear on an open page.
 const LIVE_WITHIN: Duration = Duration::from_secs(1);
 
@@ -74,7 +77,7 @@ async fn statuses_reach_the_open_order_page_live_once_each_in_order_across_a_hos
     let browser = Browser::open(1280, 800).await?;
     browser.sign_in(&system, "Alice Customer", &format!("/orders/{order}"), &heading("Order from Trattoria Roma")).await?;
     browser.wait_for(&current_step("Placed")).await?;
-    browser.wait_for("//*[normalize-space()='Live']").await?;
+    browser.wait_for(LIVE).await?;
     // Everything the shell re-dispatches, as the page saw it.
     browser.eval("window.__live = []; window.addEventListener('mfe:live', e => window.__live.push([e.detail.position, e.detail.event.id, e.detail.event.type]))").await?;
 
@@ -93,7 +96,7 @@ async fn statuses_reach_the_open_order_page_live_once_each_in_order_across_a_hos
     tokio::time::sleep(Duration::from_secs(2).saturating_sub(down.elapsed())).await;
     system.restart_host().await?;
     appears(&browser, &current_step("On the way")).await?;
-    browser.wait_for("//*[normalize-space()='Live']").await?;
+    browser.wait_for(LIVE).await?;
 
     command(&system, "driver", &dan, &format!("/deliveries/{order}/delivered"), json!({})).await?;
     let delivered = appears(&browser, &current_step("Delivered")).await?;
@@ -127,7 +130,7 @@ async fn a_deploy_reaches_an_open_pages_navigation_within_a_second() -> anyhow::
     let browser = Browser::open(1280, 800).await?;
     browser.goto(&system.url("/")).await?;
     browser.wait_for(&heading("Restaurants")).await?;
-    browser.wait_for("//*[normalize-space()='Live']").await?;
+    browser.wait_for(LIVE).await?;
 
     system.deploy_app("hello-js").await?;
     let shown = appears(&browser, &nav_link("Hello (JS)")).await?;

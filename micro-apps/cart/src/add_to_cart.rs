@@ -4,6 +4,8 @@
 //! The BFF takes a line's new quantity, not an increment, so adding reads the cart first and
 //! sends what is there plus the chosen amount. The server's answer is shown inline: a
 //! conflict (dishes of another restaurant), a sign-in hint, or how many are now in the cart.
+//! Offline, the cart read is the service worker's copy with the changes waiting in its outbox
+//! laid over it, and the change is kept to be sent later: "Saved offline — will sync".
 
 use leptos::prelude::*;
 use serde::Deserialize;
@@ -12,6 +14,7 @@ use tessera_mfe::session::sign_in_href;
 
 use crate::announce;
 use crate::api::{self, MAX_QUANTITY};
+use crate::pending::ItemNote;
 
 /// The parcel props this parcel needs (the host passes more; they are not needed here).
 #[derive(Debug, Clone, Deserialize)]
@@ -19,6 +22,13 @@ use crate::api::{self, MAX_QUANTITY};
 struct ItemProps {
     item_id: String,
     name: String,
+    /// For showing the dish in the cart while the change waits offline.
+    #[serde(default)]
+    price_cents: Option<i64>,
+    #[serde(default)]
+    restaurant_id: Option<String>,
+    #[serde(default)]
+    restaurant_name: Option<String>,
 }
 
 /// The line under the controls.
@@ -26,6 +36,8 @@ struct ItemProps {
 enum Note {
     SignIn,
     InCart(i64),
+    /// Kept offline; this many will be in the cart once it is sent.
+    SavedOffline(i64),
     Failed { message: String, conflict: bool },
 }
 
@@ -55,6 +67,16 @@ fn AddToCart() -> impl IntoView {
     });
 
     let item_id = item.item_id.clone();
+    let note_for = {
+        let item = item.clone();
+        move |quantity: i64| ItemNote {
+            label: format!("{quantity} × {}", item.name),
+            name: item.name.clone(),
+            price_cents: item.price_cents,
+            restaurant_id: item.restaurant_id.clone(),
+            restaurant_name: item.restaurant_name.clone(),
+        }
+    };
     let add = move |_| {
         if busy.get_untracked() {
             return;
@@ -68,17 +90,19 @@ fn AddToCart() -> impl IntoView {
         let wanted = quantity.get_untracked();
         let props = props.clone();
         let item_id = item_id.clone();
+        let note_for = note_for.clone();
         let read_cart = props.with_untracked(api::cart);
         // Nothing below reads a signal after an await: the parcel may be unmounted by then, and
         // writes to a disposed signal are ignored.
         leptos::task::spawn_local(async move {
+            let mut next = 0;
             let answer = async {
-                let current = read_cart.await?.quantity_of(&item_id);
+                let current = read_cart.await?.view.quantity_of(&item_id);
                 if current >= MAX_QUANTITY {
                     return Err(ApiError::new(422, format!("You already have {MAX_QUANTITY} in your cart, the most one order takes.")));
                 }
-                let next = (current + wanted).min(MAX_QUANTITY);
-                props.with_untracked(|p| api::set_quantity(p, &item_id, next)).await
+                next = (current + wanted).min(MAX_QUANTITY);
+                props.with_untracked(|p| api::set_quantity(p, &item_id, next, note_for(next))).await
             }
             .await;
             match answer {
@@ -87,6 +111,11 @@ fn AddToCart() -> impl IntoView {
                     quantity.set(1);
                     note.set(Some(Note::InCart(cart.quantity_of(&item_id))));
                     announce(&cart);
+                }
+                Err(error) if error.is_queued() => {
+                    added.set(true);
+                    quantity.set(1);
+                    note.set(Some(Note::SavedOffline(next)));
                 }
                 Err(error) if error.status == 401 => note.set(Some(Note::SignIn)),
                 Err(error) => note.set(Some(Note::Failed { conflict: error.status == 409, message: error.message })),
@@ -139,6 +168,10 @@ fn AddToCart() -> impl IntoView {
                     }
                     .into_any(),
                     Note::InCart(count) => view! { <span class="muted">{format!("{count} in your cart")}</span> }.into_any(),
+                    Note::SavedOffline(count) => view! {
+                        <span class="add-to-cart-offline">{format!("Saved offline — will sync ({count} in your cart)")}</span>
+                    }
+                    .into_any(),
                     Note::Failed { message, conflict } => view! {
                         <span class="add-to-cart-error" role="alert">
                             {message}

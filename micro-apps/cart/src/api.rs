@@ -2,13 +2,20 @@
 //!
 //! Each call builds its URL from the props now and returns a `'static` future, so callers can
 //! read the props signal briefly and await later.
+//!
+//! Offline, the service worker answers reads with the cart it kept and keeps commands in its
+//! outbox: [`cart`] lays those over the answer ([`crate::pending`]), and commands leave a
+//! note saying what they are for the time they wait.
 
 use std::future::Future;
 
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use tessera_mfe::Props;
-use tessera_mfe::api::{self, ApiError};
+use tessera_mfe::api::{self, ApiError, Served};
+use tessera_mfe::offline;
+
+use crate::pending::{ItemNote, OrderNote, Overlay, Pending};
 
 /// Most of one dish a cart line may hold (the BFF accepts `1..=20`).
 pub(crate) const MAX_QUANTITY: i64 = 20;
@@ -68,16 +75,32 @@ fn item_url(props: &Props, item_id: &str) -> String {
     props.bff(&format!("/cart/items/{}", String::from(js_sys::encode_uri_component(item_id))))
 }
 
-/// `GET /cart`.
-pub(crate) fn cart(props: &Props) -> impl Future<Output = Result<CartView, ApiError>> + use<> {
-    let url = props.bff("/cart");
-    async move { api::get(&url).await }
+/// The cart as the customer will have it: what the BFF answered (or the copy the service
+/// worker kept, as of some time), with the commands still waiting in the outbox laid over it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cart {
+    pub(crate) view: CartView,
+    pub(crate) overlay: Overlay,
+    pub(crate) served: Served,
 }
 
-/// `PUT /cart/items/{itemId}`: the line's new quantity (not an increment).
-pub(crate) fn set_quantity(props: &Props, item_id: &str, quantity: i64) -> impl Future<Output = Result<CartView, ApiError>> + use<> {
+/// `GET /cart`, with the queued cart commands applied.
+pub(crate) fn cart(props: &Props) -> impl Future<Output = Result<Cart, ApiError>> + use<> {
+    let url = props.bff("/cart");
+    let base = props.bff("");
+    async move {
+        let (mut view, served) = api::get_served::<CartView>(&url).await?;
+        let pending: Vec<Pending> = offline::pending_under(&base).await.iter().filter_map(|entry| Pending::read(entry, &base)).collect();
+        let overlay = crate::pending::apply(&mut view, &pending);
+        Ok(Cart { view, overlay, served })
+    }
+}
+
+/// `PUT /cart/items/{itemId}`: the line's new quantity (not an increment). `note` says what
+/// the dish is while the command waits offline.
+pub(crate) fn set_quantity(props: &Props, item_id: &str, quantity: i64, note: ItemNote) -> impl Future<Output = Result<CartView, ApiError>> + use<> {
     let url = item_url(props, item_id);
-    async move { api::send("PUT", &url, Some(&SetQuantity { quantity })).await }
+    async move { api::send_noted("PUT", &url, Some(&SetQuantity { quantity }), &api::new_id(), &note).await }
 }
 
 /// `DELETE /cart/items/{itemId}`.
@@ -94,8 +117,10 @@ pub(crate) fn empty(props: &Props) -> impl Future<Output = Result<CartView, ApiE
 
 /// `PUT /orders/{orderId}` with the caller's idempotency key: the same checkout retried keeps
 /// both, so it never orders twice. Only success matters here; the order page loads the order.
-pub(crate) fn place_order(props: &Props, order_id: &str, key: &str, order: NewOrder) -> impl Future<Output = Result<(), ApiError>> + use<> {
+/// `note` is what the order will be, for the cart and the orders app to show while it waits
+/// offline.
+pub(crate) fn place_order(props: &Props, order_id: &str, key: &str, order: NewOrder, note: OrderNote) -> impl Future<Output = Result<(), ApiError>> + use<> {
     let url = props.bff(&format!("/orders/{order_id}"));
     let key = key.to_string();
-    async move { api::send_keyed::<IgnoredAny>("PUT", &url, Some(&order), &key).await.map(|_| ()) }
+    async move { api::send_noted::<IgnoredAny>("PUT", &url, Some(&order), &key, &note).await.map(|_| ()) }
 }

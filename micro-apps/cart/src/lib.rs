@@ -5,13 +5,17 @@
 //! the app emits the window event `cart:changed` `{itemCount}` so other parts of the page can
 //! refresh; checkout turns the cart into an order and opens `/orders/{id}`.
 //!
-//! Layout: [`api`] (the BFF calls and their views), [`add_to_cart`] (the parcel), [`pages`]
-//! (the `/cart` page and its checkout form); this file holds the root that picks what to
-//! render and the pieces both share.
+//! Offline, changes and checkouts are kept by the service worker and sent later; the page
+//! shows them at once, marked "Pending sync" and "Order queued" ([`pending`]).
+//!
+//! Layout: [`api`] (the BFF calls and their views), [`pending`] (queued commands laid over the
+//! cart), [`add_to_cart`] (the parcel), [`pages`] (the `/cart` page and its checkout form);
+//! this file holds the root that picks what to render and the pieces both share.
 
 mod add_to_cart;
 mod api;
 mod pages;
+mod pending;
 
 use leptos::prelude::*;
 use tessera_mfe::runtime::{self, ReadyMark};

@@ -1,11 +1,15 @@
 //! `nav`: the always-on app that frames every page: the header with the product name, the
-//! connection status (the browser's network and the live-update connection) and the sign-in
-//! area, and the left navigation built from the `left-nav` mount point (filtered by the
-//! signed-in user's roles).
+//! connection status (the browser's network, whether the backend answers the service worker,
+//! syncing, and the live-update connection), the sync area (outbox and inbox, "Sync now", a
+//! newer build to reload into: [`sync`]) and the sign-in area, and the left navigation built
+//! from the `left-nav` mount point (filtered by the signed-in user's roles).
+
+mod sync;
 
 use leptos::prelude::*;
 use serde::Deserialize;
 use tessera_mfe::live::{LiveStatus, use_live_status};
+use tessera_mfe::offline::{Backend, OfflineState, use_offline_state};
 use tessera_mfe::{Session, runtime};
 use wasm_bindgen::JsValue;
 
@@ -13,13 +17,25 @@ use wasm_bindgen::JsValue;
 const LIVE_STATUS_DELAY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What the status area says: the dot's class, the word shown, and the sentence for
-/// assistive technology and the tooltip.
-fn connection(online: bool, live: LiveStatus) -> (&'static str, &'static str, &'static str) {
-    match (online, live) {
-        (false, _) => ("status-dot is-offline", "Offline", "You are offline. Changes are shown again once you are back online."),
-        (true, LiveStatus::Open) => ("status-dot is-online", "Live", "Online, and updates appear as they happen."),
-        (true, LiveStatus::Connecting) => ("status-dot is-syncing", "Connecting…", "Online; connecting to live updates."),
-        (true, LiveStatus::Closed) => {
+/// assistive technology and the tooltip. The browser's network first, then whether the
+/// backend answers (the service worker's view: a host or service that is down while the
+/// network is fine), then the outbox being sent, then the live connection.
+fn connection(online: bool, offline: &OfflineState, live: LiveStatus) -> (&'static str, &'static str, &'static str) {
+    match (online, offline.backend, offline.syncing, live) {
+        (false, ..) => (
+            "status-dot is-offline",
+            "Offline",
+            "You are offline. What you saw last stays readable, and changes you make are sent once you are back online.",
+        ),
+        (true, Backend::Down, false, _) => (
+            "status-dot is-offline",
+            "Offline",
+            "The service can't be reached. What you saw last stays readable, and changes you make are sent once it is back.",
+        ),
+        (true, _, true, _) => ("status-dot is-syncing", "Syncing…", "Sending the changes you made offline."),
+        (true, _, _, LiveStatus::Open) => ("status-dot is-online", "Live", "Online, and updates appear as they happen."),
+        (true, _, _, LiveStatus::Connecting) => ("status-dot is-syncing", "Connecting…", "Online; connecting to live updates."),
+        (true, _, _, LiveStatus::Closed) => {
             ("status-dot is-offline", "Offline", "Live updates are paused: the server can't be reached. Reconnecting automatically.")
         }
     }
@@ -120,7 +136,9 @@ fn app() -> impl IntoView {
             );
         }
     });
-    let status = Memo::new(move |_| connection(online.get(), shown_live.get()));
+    let offline = use_offline_state();
+    let status = Memo::new(move |_| offline.with(|o| connection(online.get(), o, shown_live.get())));
+    let waiting = Memo::new(move |_| offline.with(|o| sync::waiting_sentence(o.pending)));
     let version = RwSignal::new(call("version").as_string().unwrap_or_default());
 
     runtime::use_window_event("mfe:composition", move |_| {
@@ -148,13 +166,16 @@ fn app() -> impl IntoView {
                 <span class=move || status.get().0 aria-hidden="true"></span>
                 <span class="status-text">
                     {move || status.get().1}
-                    <span class="visually-hidden">{move || format!(" ({})", status.get().2)}</span>
+                    <span class="visually-hidden">
+                        {move || format!(" ({}{})", status.get().2, waiting.get().map(|w| format!(" {w}")).unwrap_or_default())}
+                    </span>
                     {move || {
                         let v = version.get();
                         (!v.is_empty()).then(|| format!(" · build {}", &v[..v.len().min(7)]))
                     }}
                 </span>
             </div>
+            {sync::sync_area(offline, path)}
             <div class="session">
                 <SessionArea session=session path=path/>
             </div>

@@ -12,9 +12,19 @@
 //! for state that outlives one component (a page's store of signals). [`Latest`] keeps the
 //! last answer of a query a page fetches again and again (polling, and after its commands).
 //!
+//! Offline (docs/offline.md): the service worker answers a read it can't get from the backend
+//! with the copy it kept, and [`get_served`] (or [`last_served`] right after a [`get`]) says
+//! so, with the time of that copy ([`Served::Offline`]); [`Latest`] keeps it in
+//! [`Latest::offline_as_of`] for [`crate::ui::Freshness`]. A command that can't reach the
+//! backend is kept in the worker's outbox and sent later: it ends in an [`ApiError`] for which
+//! [`ApiError::is_queued`] holds (status 202), since there is no answer to decode yet. Show
+//! it as saved, not as failed; [`send_noted`] also leaves a note with it for showing it while
+//! it waits ([`crate::offline`]).
+//!
 //! JSON goes through the browser's own parser (`Response.json()`, `JSON.stringify`) and
 //! `serde-wasm-bindgen`, which keeps `serde_json` out of every app's wasm.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::rc::Rc;
 
@@ -26,7 +36,8 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::Props;
 
-/// A failed request: `status` 0 means the backend was unreachable.
+/// A failed request: `status` 0 means the backend was unreachable; 202 with
+/// [`queued`](Self::queued) means the command was kept offline, to be sent later.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: u16,
@@ -37,12 +48,27 @@ pub struct ApiError {
     /// What is wrong with [`field`](Self::field), without the field's name (`must be between
     /// 1 and 100000`).
     pub reason: Option<String>,
+    /// The outbox entry of a command the service worker kept to send later.
+    pub queued: Option<u64>,
 }
+
+/// The status of a command answered by the service worker's outbox instead of the backend.
+pub const QUEUED: u16 = 202;
 
 impl ApiError {
     /// An error that is not about one field.
     pub fn new(status: u16, message: impl Into<String>) -> Self {
-        Self { status, message: message.into(), field: None, reason: None }
+        Self { status, message: message.into(), field: None, reason: None, queued: None }
+    }
+
+    /// A command kept in the outbox (entry `id`), to be sent once the backend answers.
+    pub fn queued(id: u64) -> Self {
+        Self { queued: Some(id), ..Self::new(QUEUED, "Saved offline. It will be sent once the service can be reached.") }
+    }
+
+    /// Whether the command was kept offline to be sent later (not refused, not lost).
+    pub fn is_queued(&self) -> bool {
+        self.queued.is_some()
     }
 
     fn network() -> Self {
@@ -70,9 +96,75 @@ pub fn new_id() -> String {
     }
 }
 
+/// Where an answer came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Served {
+    /// From the backend, just now.
+    #[default]
+    Live,
+    /// The copy the service worker kept, because the backend could not be reached: the data
+    /// as of `as_of` (epoch ms).
+    Offline { as_of: i64 },
+}
+
+impl Served {
+    /// The time of the kept copy, for an offline answer.
+    pub fn offline_as_of(self) -> Option<i64> {
+        match self {
+            Served::Live => None,
+            Served::Offline { as_of } => Some(as_of),
+        }
+    }
+
+    /// From the service worker's headers: `X-Tessera-Offline: 1` and `X-Tessera-As-Of`
+    /// (epoch ms, or an RFC 3339 time).
+    pub fn from_headers(offline: Option<&str>, as_of: Option<&str>) -> Self {
+        if offline.map(str::trim) != Some("1") {
+            return Served::Live;
+        }
+        let as_of = as_of.map(str::trim).unwrap_or_default();
+        let millis = as_of.parse::<f64>().ok().or_else(|| {
+            let parsed = js_date_parse(as_of);
+            (!parsed.is_nan()).then_some(parsed)
+        });
+        Served::Offline { as_of: millis.unwrap_or(0.0) as i64 }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn js_date_parse(text: &str) -> f64 {
+    js_sys::Date::parse(text)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn js_date_parse(_text: &str) -> f64 {
+    f64::NAN
+}
+
+thread_local! {
+    static LAST_SERVED: Cell<Served> = const { Cell::new(Served::Live) };
+}
+
+/// Where the answer of the [`get`] that finished last came from. Read it right after awaiting
+/// that `get` (before awaiting anything else): the page has one thread, and nothing else runs
+/// in between.
+pub fn last_served() -> Served {
+    LAST_SERVED.with(Cell::get)
+}
+
 /// `GET url` and parse the JSON answer.
 pub async fn get<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
-    decode(fetch("GET", url, None, None).await?)
+    get_served(url).await.map(|(data, _)| data)
+}
+
+/// `GET url`, parse the JSON answer, and say where it came from (the backend, or the copy the
+/// service worker kept while the backend can't be reached).
+pub async fn get_served<T: DeserializeOwned>(url: &str) -> Result<(T, Served), ApiError> {
+    let answer = fetch("GET", url, None, None, None).await;
+    let served = answer.as_ref().map_or(Served::Live, |(_, served)| *served);
+    LAST_SERVED.with(|last| last.set(served));
+    let (json, served) = answer?;
+    Ok((decode(json)?, served))
 }
 
 /// A command with a fresh idempotency key.
@@ -83,7 +175,23 @@ pub async fn send<T: DeserializeOwned>(method: &str, url: &str, body: Option<&im
 /// A command with the caller's idempotency key (retrying the same action keeps its key).
 pub async fn send_keyed<T: DeserializeOwned>(method: &str, url: &str, body: Option<&impl Serialize>, key: &str) -> Result<T, ApiError> {
     let body = encode(body)?;
-    decode(fetch(method, url, body.as_ref(), Some(key)).await?)
+    decode(fetch(method, url, body.as_ref(), Some(key), None).await?.0)
+}
+
+/// A command with the caller's idempotency key and a note for the time it may wait in the
+/// outbox: `{"label": "2 × Margherita", …}`, whatever the app needs to show the command
+/// before it is sent (read back with [`crate::offline::Entry::meta`]). `label` is what the
+/// nav's outbox list shows. The note stays in the browser: the worker never sends it on.
+pub async fn send_noted<T: DeserializeOwned>(
+    method: &str,
+    url: &str,
+    body: Option<&impl Serialize>,
+    key: &str,
+    note: &impl Serialize,
+) -> Result<T, ApiError> {
+    let body = encode(body)?;
+    let note = encode(Some(note))?.and_then(|text| text.as_string()).map(|text| String::from(js_sys::encode_uri_component(&text)));
+    decode(fetch(method, url, body.as_ref(), Some(key), note.as_deref()).await?.0)
 }
 
 /// The app's BFF as one instance sees it: the base URL from its props, kept so that every
@@ -129,7 +237,7 @@ impl Bff {
         let key = new_id();
         async move {
             let body = body?;
-            decode(fetch(method, &url, body.as_ref(), Some(&key)).await?)
+            decode(fetch(method, &url, body.as_ref(), Some(&key), None).await?.0)
         }
     }
 }
@@ -154,6 +262,9 @@ pub struct Latest<T: Send + Sync + 'static> {
     pub error: RwSignal<Option<ApiError>>,
     /// When the data was last fetched (epoch ms).
     pub fetched_at: RwSignal<Option<i64>>,
+    /// When the last answer came from the service worker's kept copy (the backend could not
+    /// be reached), the time of that copy (epoch ms); `None` for a live answer.
+    pub offline_as_of: RwSignal<Option<i64>>,
     /// Bumped by every local change, so a fetch that started before it is not applied.
     changes: StoredValue<u32>,
     in_flight: StoredValue<bool>,
@@ -190,6 +301,7 @@ impl<T: Send + Sync + 'static> Latest<T> {
             data: RwSignal::new(None),
             error: RwSignal::new(None),
             fetched_at: RwSignal::new(None),
+            offline_as_of: RwSignal::new(None),
             changes: StoredValue::new(0),
             in_flight: StoredValue::new(false),
             again: StoredValue::new(false),
@@ -216,6 +328,7 @@ impl<T: Send + Sync + 'static> Latest<T> {
         let request = fetch();
         leptos::task::spawn_local(async move {
             let result = request.await;
+            let served = last_served();
             // The page may be gone by now: reads are `try_`; writes to disposed values are ignored.
             self.in_flight.set_value(false);
             let overtaken = self.changes.try_get_value() != Some(started_at);
@@ -224,7 +337,10 @@ impl<T: Send + Sync + 'static> Latest<T> {
                     self.replay_live(&mut data);
                     self.data.set(Some(data));
                     self.error.set(None);
-                    self.fetched_at.set(Some(js_sys::Date::now() as i64));
+                    self.offline_as_of.set(served.offline_as_of());
+                    if served == Served::Live {
+                        self.fetched_at.set(Some(js_sys::Date::now() as i64));
+                    }
                 }
                 Ok(_) => {}
                 Err(error) => self.error.set(Some(error)),
@@ -298,7 +414,10 @@ fn decode<T: DeserializeOwned>(value: JsValue) -> Result<T, ApiError> {
     serde_wasm_bindgen::from_value(value).map_err(|e| ApiError::new(200, format!("unexpected answer from the service: {e}")))
 }
 
-async fn fetch(method: &str, url: &str, body: Option<&JsValue>, key: Option<&str>) -> Result<JsValue, ApiError> {
+/// The service worker's header carrying a command's note ([`send_noted`]).
+const NOTE_HEADER: &str = "X-Tessera-Meta";
+
+async fn fetch(method: &str, url: &str, body: Option<&JsValue>, key: Option<&str>, note: Option<&str>) -> Result<(JsValue, Served), ApiError> {
     let window = web_sys::window().ok_or_else(ApiError::network)?;
     let init = web_sys::RequestInit::new();
     init.set_method(method);
@@ -308,6 +427,9 @@ async fn fetch(method: &str, url: &str, body: Option<&JsValue>, key: Option<&str
     if let Some(key) = key {
         let _ = headers.set("Idempotency-Key", key);
         let _ = headers.set("X-CSRF", "1");
+    }
+    if let Some(note) = note {
+        let _ = headers.set(NOTE_HEADER, note);
     }
     if let Some(body) = body {
         let _ = headers.set("Content-Type", "application/json");
@@ -320,12 +442,19 @@ async fn fetch(method: &str, url: &str, body: Option<&JsValue>, key: Option<&str
         .dyn_into()
         .map_err(|_| ApiError::network())?;
     let status = response.status();
+    let header = |name: &str| response.headers().get(name).ok().flatten();
+    let served = Served::from_headers(header("X-Tessera-Offline").as_deref(), header("X-Tessera-As-Of").as_deref());
+    let queued = status == QUEUED && header("X-Tessera-Queued").as_deref() == Some("1");
     let json = match response.json() {
         Ok(promise) => JsFuture::from(promise).await.unwrap_or(JsValue::NULL),
         Err(_) => JsValue::NULL,
     };
+    if queued {
+        let id = js_sys::Reflect::get(&json, &JsValue::from_str("id")).ok().and_then(|id| id.as_f64()).unwrap_or(0.0);
+        return Err(ApiError::queued(id as u64));
+    }
     if response.ok() {
-        return Ok(json);
+        return Ok((json, served));
     }
     let text = |key: &str| js_sys::Reflect::get(&json, &JsValue::from_str(key)).ok().and_then(|v| v.as_string());
     let message = text("error").unwrap_or_else(|| match status {
@@ -335,5 +464,30 @@ async fn fetch(method: &str, url: &str, body: Option<&JsValue>, key: Option<&str
         502..=504 => "The service is not available right now. Try again in a moment.".to_string(),
         _ => format!("Something went wrong (HTTP {status})."),
     });
-    Err(ApiError { status, message, field: text("field"), reason: text("reason") })
+    Err(ApiError { status, message, field: text("field"), reason: text("reason"), queued: None })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_live_unless_the_worker_marks_it_offline() {
+        assert_eq!(Served::from_headers(None, None), Served::Live);
+        assert_eq!(Served::from_headers(Some("0"), Some("1700000000000")), Served::Live);
+        assert_eq!(Served::from_headers(Some("1"), Some("1700000000000")), Served::Offline { as_of: 1_700_000_000_000 });
+        assert_eq!(Served::from_headers(Some("1"), Some(" 1700000000000 ")).offline_as_of(), Some(1_700_000_000_000));
+        // An offline copy of unknown age is still offline.
+        assert_eq!(Served::from_headers(Some("1"), None), Served::Offline { as_of: 0 });
+    }
+
+    #[test]
+    fn a_queued_command_is_told_apart_from_a_failure() {
+        let queued = ApiError::queued(7);
+        assert!(queued.is_queued());
+        assert_eq!(queued.status, QUEUED);
+        assert!(!queued.is_network());
+        assert!(!ApiError::new(0, "offline").is_queued());
+        assert!(!ApiError::new(409, "conflict").is_queued());
+    }
 }

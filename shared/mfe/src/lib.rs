@@ -22,7 +22,8 @@
 //! [`runtime`] (talking to the shell, the readiness mark, polling), [`parcel`] (mounting
 //! another app inside this one), [`api`] (JSON requests to the app's BFF, [`api::Bff`] for one
 //! instance, [`api::Latest`] for data fetched again and again), [`live`] (domain events pushed
-//! live, the connection's state), [`session`](mod@session) (who is signed in, the way to sign
+//! live, the connection's state), [`offline`] (the service worker's state, the outbox for
+//! read-your-writes), [`session`](mod@session) (who is signed in, the way to sign
 //! in), [`ui`] (the loading, error, empty and stale states, the page frame and the formatting
 //! every app shows the same way).
 //!
@@ -32,6 +33,7 @@
 pub mod api;
 pub mod lifecycle;
 pub mod live;
+pub mod offline;
 pub mod parcel;
 pub mod props;
 pub mod runtime;

@@ -171,7 +171,8 @@ fn SignInLink(return_to: String) -> impl IntoView {
 /// Where a [`Latest`] stands, above the data it shows: loading until the first answer, the
 /// error with a retry while there is none, and while later refreshes fail, a warning that
 /// what is shown is as of the last answer (`"{what} could not be refreshed: … Showing them as
-/// of 14:05."`).
+/// of 14:05."`). An answer the service worker gave from its kept copy, because the backend
+/// could not be reached, shows as [`OfflineNotice`] does.
 #[component]
 pub fn Freshness<T>(
     latest: Latest<T>,
@@ -186,9 +187,11 @@ where
     // A memo, so that a poll failing again the same way does not re-render (and re-announce)
     // the alert.
     let state = Memo::new(move |_| (latest.data.with(Option::is_some), latest.error.with(|e| e.as_ref().map(|e| e.message.clone()))));
+    let offline = Memo::new(move |_| latest.offline_as_of.get());
     move || match state.get() {
         (false, None) => view! { <Loading label=loading.clone()/> }.into_any(),
         (false, Some(message)) => view! { <ErrorBanner message=message retry=retry/> }.into_any(),
+        (true, None) if offline.get().is_some() => view! { <OfflineNotice what=lowercase_first(what) as_of=offline/> }.into_any(),
         (true, Some(message)) => {
             let since = latest.fetched_at.get_untracked().map(time_of_day).unwrap_or_default();
             view! {
@@ -200,6 +203,41 @@ where
         }
         (true, None) => ().into_any(),
     }
+}
+
+/// Data shown from the service worker's kept copy because the backend could not be reached:
+/// `"Offline: showing {what} as of 14:05."` (a polite status, not an alert: it is the expected
+/// state offline). Nothing while `as_of` is `None`.
+#[component]
+pub fn OfflineNotice(
+    /// What is shown, as it reads after "showing" (`"the orders"`, `"your cart"`).
+    #[prop(into)]
+    what: String,
+    /// The time of the kept copy (epoch ms); `Some(0)` when unknown.
+    #[prop(into)]
+    as_of: Signal<Option<i64>>,
+) -> impl IntoView {
+    move || {
+        as_of.get().map(|as_of| {
+            let when = if as_of > 0 { format!("as of {}", date_or_time(as_of)) } else { "as last saved".to_string() };
+            view! { <div class="banner banner-warning offline-notice" role="status">{format!("Offline: showing {what} {when}.")}</div> }
+        })
+    }
+}
+
+/// `"The orders"` → `"the orders"`, for a subject that moves into a sentence.
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A time of day for today, a date and time before.
+fn date_or_time(epoch_ms: i64) -> String {
+    let day = |ms: f64| js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms)).to_date_string();
+    if day(epoch_ms as f64) == day(js_sys::Date::now()) { time_of_day(epoch_ms) } else { date_time(epoch_ms) }
 }
 
 /// A count with its noun (`1 item`, `3 items`, `0 items`).
@@ -220,6 +258,18 @@ pub fn money(cents: i64) -> String {
     format!("{sign}€{}.{:02}", cents / 100, cents % 100)
 }
 
+/// How long ago something happened, for people (`just now`, `5 min ago`, `2 h ago`,
+/// `3 days ago`), from the milliseconds elapsed since.
+pub fn ago(elapsed_ms: f64) -> String {
+    let minutes = (elapsed_ms.max(0.0) / 60_000.0).floor() as i64;
+    match minutes {
+        0 => "just now".to_string(),
+        1..=59 => format!("{minutes} min ago"),
+        60..=1439 => format!("{} h ago", minutes / 60),
+        _ => plural(minutes / 1440, "day ago", "days ago"),
+    }
+}
+
 /// A time of day from epoch milliseconds, in the browser's locale (`14:05`).
 pub fn time_of_day(epoch_ms: i64) -> String {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(epoch_ms as f64));
@@ -237,4 +287,19 @@ pub fn date_time(epoch_ms: i64) -> String {
         let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
     }
     date.to_locale_string("default", &options).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_are_written_for_people() {
+        assert_eq!(ago(-5.0), "just now");
+        assert_eq!(ago(59_000.0), "just now");
+        assert_eq!(ago(5.0 * 60_000.0), "5 min ago");
+        assert_eq!(ago(125.0 * 60_000.0), "2 h ago");
+        assert_eq!(ago(26.0 * 3_600_000.0), "1 day ago");
+        assert_eq!(ago(3.0 * 86_400_000.0), "3 days ago");
+    }
 }

@@ -6,7 +6,8 @@
 //! slot with Retry, and picks up new compositions in open pages.
 //!
 //! Layout: [`composition`] (manifests, reloaded when a new one is pushed), [`live`] (the
-//! page's live-update socket, re-dispatched as window events), [`loader`] (module loading and
+//! page's live-update socket, re-dispatched as window events), [`offline`] (the service worker:
+//! offline pages, the API cache and the outbox), [`loader`] (module loading and
 //! lifecycle calls), [`router`] (location, history, link interception), [`app_host`] (one
 //! app's container and lifecycle state), [`runtime`] (the `window.tessera` API for apps),
 //! [`layout`].
@@ -16,6 +17,7 @@ mod composition;
 mod layout;
 mod live;
 mod loader;
+mod offline;
 mod router;
 mod runtime;
 
@@ -29,6 +31,7 @@ pub fn start() {
     let router = router::Router::install();
     runtime::install(composition, router);
     live::install();
+    offline::install();
     // Apps mount once the session is known, so none renders a signed-out flash first.
     // The wasm-bindgen executor: Leptos's own spawner is only set up by mounting.
     wasm_bindgen_futures::spawn_local(async move {

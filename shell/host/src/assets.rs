@@ -1,5 +1,11 @@
 //! Pages and files: `index.html` rendered with the composition, the master manifests (ETag,
 //! revalidated), content-hashed bundles (immutable), the public assets, and `/health`.
+//!
+//! Offline support (docs/offline.md): the service worker itself at `/sw.js` (never cached, so
+//! browsers notice a new worker at once), and `/sw-manifest.json`, every URL it precaches for
+//! the current build (the page, the manifests, the public assets, the shell's files and every
+//! app's files) with the build's `version`, which `index.html` carries too
+//! (`<meta name="tessera-version">`).
 
 use std::path::{Path, PathBuf};
 
@@ -28,7 +34,14 @@ pub struct Assets {
     shell_entry: String,
     shell_dir: PathBuf,
     public_dir: PathBuf,
+    /// Every file URL of the shell build (entry, wasm, snippets), for the service worker.
+    shell_files: Vec<String>,
+    /// `/assets/…` URLs of the public files (all but the template and the worker).
+    public_files: Vec<String>,
 }
+
+/// The service worker's file in the public directory, served at `/sw.js`.
+const SERVICE_WORKER: &str = "sw.js";
 
 #[derive(serde::Deserialize)]
 struct ShellBuild {
@@ -43,15 +56,35 @@ impl Assets {
         )?;
         let template_path = public_dir.join("index.html");
         let template = tokio::fs::read_to_string(&template_path).await.with_context(|| format!("reading {}", template_path.display()))?;
-        Ok(Self { template, shell_entry: shell.entry, shell_dir: dist_dir.join("shell"), public_dir: public_dir.to_path_buf() })
+        let shell_dir = dist_dir.join("shell");
+        // The entry is `/shell/<hash>/<lib>.js`: its directory holds the whole shell build.
+        let shell_base = shell.entry.rsplit_once('/').map_or("", |(dir, _)| dir).to_string();
+        let shell_files = match shell_base.strip_prefix("/shell/") {
+            Some(hash) => file_urls(&shell_dir.join(hash), &shell_base).await,
+            None => vec![shell.entry.clone()],
+        };
+        let public_files = file_urls(public_dir, "/assets")
+            .await
+            .into_iter()
+            .filter(|url| url != "/assets/index.html" && url != &format!("/assets/{SERVICE_WORKER}"))
+            .collect();
+        Ok(Self { template, shell_entry: shell.entry, shell_dir, public_dir: public_dir.to_path_buf(), shell_files, public_files })
     }
 
-    /// `index.html` for a composition: the import map inline, the shell preloaded and started.
-    pub fn render_index(&self, import_map: &impl Serialize) -> String {
+    /// The build a page belongs to: changes with the composition, the shell build and the page
+    /// template, and names the service worker's cache of it (`tessera-<build>`).
+    pub fn build_version(&self, composition_version: &str) -> String {
+        bytes_hash(format!("{composition_version}\n{}\n{}", self.shell_entry, self.template).as_bytes())
+    }
+
+    /// `index.html` for a composition: the import map inline, the shell preloaded and started,
+    /// and the build it belongs to (so the page can tell that the service worker has a newer one).
+    pub fn render_index(&self, import_map: &impl Serialize, composition_version: &str) -> String {
         // `</` must not appear inside a script element.
         let map = serde_json::to_string(import_map).expect("import maps serialize").replace("</", "<\\/");
         let head = format!(
-            "<script type=\"importmap\">{map}</script>\n<link rel=\"modulepreload\" href=\"{entry}\">",
+            "<meta name=\"tessera-version\" content=\"{build}\">\n<script type=\"importmap\">{map}</script>\n<link rel=\"modulepreload\" href=\"{entry}\">",
+            build = self.build_version(composition_version),
             entry = self.shell_entry
         );
         let wasm = self.shell_entry.replace(".js", "_bg.wasm");
@@ -66,6 +99,8 @@ pub fn router() -> Router<AppState> {
         .route("/apps.json", get(apps_manifest))
         .route("/importmap.json", get(import_map))
         .route("/mount-points.json", get(mount_points))
+        .route("/sw.js", get(service_worker))
+        .route("/sw-manifest.json", get(sw_manifest))
         .route("/apps/{name}/{version}/{*file}", get(app_file))
         .route("/shell/{hash}/{*file}", get(shell_file))
         .route("/assets/{*file}", get(public_file))
@@ -111,12 +146,70 @@ async fn mount_points(State(state): State<AppState>, headers: HeaderMap) -> Resp
     json_response(&headers, &c.apps.version, "mount-points", &c.mount_points)
 }
 
+/// What the service worker precaches for the current build.
+#[derive(Debug, Serialize)]
+struct SwManifest<'a> {
+    /// The build (`tessera-<version>` is the worker's cache of it).
+    version: String,
+    /// The composition version, as `/apps.json` says it.
+    composition: &'a str,
+    urls: Vec<String>,
+}
+
+/// `/sw-manifest.json`: every URL a page of the current build needs, so that it works offline.
+async fn sw_manifest(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let c = state.store.composition();
+    let version = state.assets.build_version(&c.apps.version);
+    let mut urls: Vec<String> = ["/", "/apps.json", "/importmap.json", "/mount-points.json"].map(String::from).to_vec();
+    urls.extend(state.assets.public_files.iter().cloned());
+    urls.extend(state.assets.shell_files.iter().cloned());
+    urls.extend(c.apps.apps.iter().flat_map(|app| app.files.iter().cloned()));
+    let manifest = SwManifest { version: version.clone(), composition: &c.apps.version, urls };
+    json_response(&headers, &version, "sw-manifest", &manifest)
+}
+
+/// `/sw.js`: revalidated on every check (browsers compare it byte for byte to find updates),
+/// allowed to control the whole site.
+async fn service_worker(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let mut response = send_file(&state.assets.public_dir.join(SERVICE_WORKER), REVALIDATE, &headers).await;
+    if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+        let h = response.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+        h.insert("service-worker-allowed", HeaderValue::from_static("/"));
+    }
+    response
+}
+
+/// The URLs of every file under `dir` (sorted, hidden files skipped), below `base`.
+async fn file_urls(dir: &Path, base: &str) -> Vec<String> {
+    let mut urls = Vec::new();
+    let mut pending = vec![(dir.to_path_buf(), base.to_string())];
+    while let Some((dir, base)) = pending.pop() {
+        let Ok(mut entries) = tokio::fs::read_dir(&dir).await else { continue };
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            let url = format!("{base}/{name}");
+            match entry.file_type().await {
+                Ok(kind) if kind.is_dir() => pending.push((entry.path(), url)),
+                Ok(_) => urls.push(url),
+                Err(_) => {}
+            }
+        }
+    }
+    urls.sort();
+    urls
+}
+
 /// Serves `index.html` for every other GET, so deep links reach the shell's router.
 async fn index(State(state): State<AppState>, method: Method, headers: HeaderMap) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return ApiError::NotFound("no such resource".into()).into_response();
     }
-    let html = state.assets.render_index(&state.store.composition().import_map);
+    let composition = state.store.composition();
+    let html = state.assets.render_index(&composition.import_map, &composition.apps.version);
     let etag = bytes_hash(html.as_bytes());
     revalidated(&headers, etag, REVALIDATE, "text/html; charset=utf-8", html.into_bytes())
 }

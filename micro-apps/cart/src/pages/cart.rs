@@ -3,18 +3,25 @@
 //! The page re-renders as a whole only when its phase changes (signed out, loading, failed,
 //! empty, filled); inside a filled cart every line and total follows the cart signal on its
 //! own, so a quantity change keeps keyboard focus and whatever is typed in the form.
+//!
+//! Offline, the cart shown is the one the service worker kept (with when it was kept), with
+//! the changes waiting in its outbox laid over it: their lines marked "Pending sync", a
+//! checkout not sent yet as "Order queued". Once the worker sends them the cart is fetched
+//! again, and what it shows is confirmed.
 
 use std::future::Future;
 
 use leptos::prelude::*;
 use tessera_mfe::Props;
 use tessera_mfe::api::ApiError;
+use tessera_mfe::offline::{self, Change};
 use tessera_mfe::runtime::ReadyMark;
-use tessera_mfe::ui::{EmptyState, ErrorBanner, Loading, PageHeader, SignInPrompt, money, plural};
+use tessera_mfe::ui::{EmptyState, ErrorBanner, Loading, OfflineNotice, PageHeader, SignInPrompt, money, plural, time_of_day};
 
 use super::checkout::checkout_form;
 use crate::api::{self, CartLine, CartView, MAX_QUANTITY};
 use crate::announce;
+use crate::pending::{ItemNote, Overlay, QueuedOrder};
 
 /// The cart page.
 pub(crate) fn page() -> AnyView {
@@ -27,6 +34,10 @@ pub(super) struct CartState {
     pub(super) props: RwSignal<Props>,
     /// `None` until the first answer.
     pub(super) cart: RwSignal<Option<Result<CartView, ApiError>>>,
+    /// What the changes waiting in the outbox change in the cart shown.
+    pub(super) overlay: RwSignal<Overlay>,
+    /// The cart shown is the service worker's kept copy, as of then (epoch ms).
+    pub(super) offline_as_of: RwSignal<Option<i64>>,
     /// A line change is on its way.
     pub(super) changing: RwSignal<bool>,
     /// Why the last line change failed.
@@ -41,7 +52,7 @@ impl CartState {
     }
 
     /// The cart on screen (empty while there is none).
-    fn current(self) -> CartView {
+    pub(super) fn current(self) -> CartView {
         self.cart.with(|c| c.as_ref().and_then(|c| c.as_ref().ok()).cloned()).unwrap_or_default()
     }
 
@@ -61,8 +72,13 @@ impl CartState {
             match request.await {
                 Ok(cart) => {
                     announce(&cart);
+                    // Sent straight away: nothing older was waiting in the outbox.
+                    self.overlay.set(Overlay::default());
+                    self.offline_as_of.set(None);
                     self.cart.set(Some(Ok(cart)));
                 }
+                // Kept offline: the cart fetched again shows it, marked pending.
+                Err(error) if error.is_queued() => self.refetch(),
                 // The session ended: the page turns into the sign-in prompt.
                 Err(error) if error.status == 401 => self.cart.set(Some(Err(error))),
                 Err(error) => {
@@ -95,6 +111,8 @@ fn CartPage() -> impl IntoView {
     let state = CartState {
         props,
         cart: RwSignal::new(None),
+        overlay: RwSignal::new(Overlay::default()),
+        offline_as_of: RwSignal::new(None),
         changing: RwSignal::new(false),
         problem: RwSignal::new(None),
         reload: RwSignal::new(0),
@@ -109,9 +127,24 @@ fn CartPage() -> impl IntoView {
         }
         let request = props.with_untracked(api::cart);
         leptos::task::spawn_local_scoped_with_cancellation(async move {
-            state.cart.set(Some(request.await));
+            match request.await {
+                Ok(cart) => {
+                    state.overlay.set(cart.overlay);
+                    state.offline_as_of.set(cart.served.offline_as_of());
+                    state.cart.set(Some(Ok(cart.view)));
+                }
+                Err(error) => state.cart.set(Some(Err(error))),
+            }
             ready.mark();
         });
+    });
+    // A queued change was sent (or refused, or thrown away): the BFF's cart is the truth now.
+    let base = props.with_untracked(|p| p.bff(""));
+    offline::use_outbox_changes(move |change, entry| {
+        let ours = entry.is_none_or(|entry| entry.path_under(&base).is_some());
+        if ours && change != Change::Queued && signed_in.get_untracked() {
+            state.refetch();
+        }
     });
 
     let phase = Memo::new(move |_| {
@@ -138,6 +171,11 @@ fn CartPage() -> impl IntoView {
     view! {
         <div class="page cart-page">
             <PageHeader title="Your cart" lede=lede/>
+            <OfflineNotice what="your cart" as_of=state.offline_as_of/>
+            {move || {
+                let orders = state.overlay.with(|o| o.queued_orders.clone());
+                orders.into_iter().map(|order| view! { <QueuedOrderNotice order/> }).collect_view()
+            }}
             {move || match phase.get() {
                 Phase::SignedOut => view! {
                     <SignInPrompt
@@ -157,6 +195,25 @@ fn CartPage() -> impl IntoView {
     }
 }
 
+/// A checkout kept offline: what it will order, and where it will show.
+#[component]
+fn QueuedOrderNotice(order: QueuedOrder) -> impl IntoView {
+    let from = order.restaurant_name.map(|name| format!(" from {name}")).unwrap_or_default();
+    let count: i64 = order.lines.iter().map(|line| line.quantity).sum();
+    let text = format!(
+        ": your order{from} ({}, {}) was saved on this device at {} and is placed as soon as the service can be reached.",
+        plural(count, "item", "items"),
+        money(order.total_cents),
+        time_of_day(order.placed_at),
+    );
+    view! {
+        <div class="banner banner-info cart-order-queued" role="status">
+            <span><strong>"Order queued"</strong>{text}</span>
+            <a class="btn btn-sm btn-ghost" href="/orders">"See your orders"</a>
+        </div>
+    }
+}
+
 #[component]
 fn EmptyCart() -> impl IntoView {
     view! {
@@ -172,6 +229,7 @@ fn FilledCart(state: CartState) -> impl IntoView {
     let unavailable = Memo::new(move |_| cart.with(CartView::unavailable));
     let lines = move || cart.with(|c| c.lines.iter().map(|l| (l.item_id.clone(), l.name.clone())).collect::<Vec<_>>());
     let empty_cart = move |_: leptos::ev::MouseEvent| state.change(api::empty);
+    let saved_offline = Memo::new(move |_| state.overlay.with(|o| !o.pending_lines.is_empty()));
 
     view! {
         <div class="cart-layout">
@@ -186,6 +244,11 @@ fn FilledCart(state: CartState) -> impl IntoView {
                         <LineRow state item_id name/>
                     </For>
                 </ul>
+                <Show when=move || saved_offline.get()>
+                    <div class="banner banner-info cart-saved-offline" role="status">
+                        "Saved offline — will sync. The changes marked Pending sync are sent as soon as the service can be reached."
+                    </div>
+                </Show>
                 {move || state.problem.get().map(|message| view! { <div class="banner banner-error" role="alert">{message}</div> })}
             </section>
             <section class="card cart-checkout" aria-labelledby="cart-checkout-title">
@@ -213,20 +276,37 @@ fn LineRow(state: CartState, item_id: String, name: String) -> impl IntoView {
     let read = move |f: fn(&CartLine) -> i64| line.with(|l| l.as_ref().map_or(0, f));
     let quantity = move || read(|l| l.quantity);
     let available = move || line.with(|l| l.as_ref().is_none_or(|l| l.available));
+    let pending_id = item_id.clone();
+    let pending = Memo::new(move |_| state.overlay.with(|o| o.is_pending(&pending_id)));
+    // What the change is, for the time it waits offline.
+    let note_name = name.clone();
+    let note = move |quantity: i64| {
+        let cart = state.current();
+        ItemNote {
+            label: format!("{quantity} × {note_name}"),
+            name: note_name.clone(),
+            price_cents: Some(read(|l| l.price_cents)),
+            restaurant_id: cart.restaurant_id,
+            restaurant_name: cart.restaurant_name,
+        }
+    };
+    let more_note = note.clone();
 
     let (less_id, more_id, remove_id) = (item_id.clone(), item_id.clone(), item_id);
     let one_less = move |_: leptos::ev::MouseEvent| {
         let next = quantity() - 1;
         if next >= 1 {
             let id = less_id.clone();
-            state.change(move |p| api::set_quantity(p, &id, next));
+            let note = note(next);
+            state.change(move |p| api::set_quantity(p, &id, next, note));
         }
     };
     let one_more = move |_: leptos::ev::MouseEvent| {
         let next = quantity() + 1;
         if next <= MAX_QUANTITY {
             let id = more_id.clone();
-            state.change(move |p| api::set_quantity(p, &id, next));
+            let note = more_note(next);
+            state.change(move |p| api::set_quantity(p, &id, next, note));
         }
     };
     let remove = move |_: leptos::ev::MouseEvent| {
@@ -241,6 +321,9 @@ fn LineRow(state: CartState, item_id: String, name: String) -> impl IntoView {
                 <span class="muted">{move || format!("{} each", money(read(|l| l.price_cents)))}</span>
                 <Show when={move || !available()}>
                     <span class="badge badge-danger">"No longer available"</span>
+                </Show>
+                <Show when=move || pending.get()>
+                    <span class="badge badge-warning cart-line-pending" title="Saved on this device; sent once the service can be reached.">"Pending sync"</span>
                 </Show>
             </div>
             <div class="cart-line-actions">

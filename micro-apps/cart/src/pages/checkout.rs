@@ -3,6 +3,10 @@
 //! The order id is made here (`api::new_id`). When an attempt ends without a clear answer (no
 //! connection, server trouble) the id and the idempotency key are kept, so "Place order" again
 //! is the same checkout and can never order twice; a clear refusal (409, 422) starts afresh.
+//!
+//! Offline, the service worker keeps the checkout in its outbox (with the order id and the key,
+//! so sending it later orders once): the cart then shows "Order queued", and the orders app
+//! shows the order as "Pending sync" from the note left with it.
 
 use leptos::html::{Input, Textarea};
 use leptos::prelude::*;
@@ -12,6 +16,7 @@ use tessera_mfe::runtime;
 use super::cart::CartState;
 use crate::announce;
 use crate::api::{self, CartView, NewOrder};
+use crate::pending::OrderNote;
 
 const ADDRESS_MIN: usize = 5;
 const ADDRESS_MAX: usize = 200;
@@ -87,7 +92,8 @@ fn CheckoutForm(state: CartState, #[prop(into)] unavailable: Signal<Vec<String>>
         let this = attempt.get_value().unwrap_or_else(|| Attempt { order_id: new_id(), key: new_id() });
         attempt.set_value(Some(this.clone()));
         let order = NewOrder { delivery_address: address.with_untracked(|a| a.trim().to_string()), note: note.with_untracked(|n| n.trim().to_string()) };
-        let request = state.props.with_untracked(|p| api::place_order(p, &this.order_id, &this.key, order));
+        let note = OrderNote::for_cart(&this.order_id, &state.current(), &order.delivery_address, &order.note, js_sys::Date::now() as i64);
+        let request = state.props.with_untracked(|p| api::place_order(p, &this.order_id, &this.key, order, note));
         placing.set(true);
         failure.set(None);
         // No signal is read after the await; writes to disposed signals are ignored.
@@ -96,6 +102,14 @@ fn CheckoutForm(state: CartState, #[prop(into)] unavailable: Signal<Vec<String>>
                 Ok(()) => {
                     announce(&CartView::default());
                     runtime::navigate(&format!("/orders/{}", this.order_id));
+                }
+                // Kept offline: the cart fetched again shows "Order queued" (the form goes with
+                // the lines); the next checkout is a new order.
+                Err(error) if error.is_queued() => {
+                    attempt.set_value(None);
+                    announce(&CartView::default());
+                    placing.set(false);
+                    state.refetch();
                 }
                 Err(error) => {
                     let outcome_unknown = error.is_network() || error.status >= 500;
