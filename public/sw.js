@@ -36,6 +36,8 @@ const READ_TIMEOUT_MS = 3000;
 const WRITE_TIMEOUT_MS = 15000;
 const RETRY_MS = 30000;
 const PRELOAD_EVERY_MS = 5 * 60 * 1000;
+// The data cache keeps the answers read last, up to this many (searches add up).
+const MAX_API_ENTRIES = 300;
 // The request headers a queued write keeps (the browser adds the session cookie on replay).
 const KEPT_HEADERS = ["accept", "content-type", "idempotency-key", "if-match", "x-csrf"];
 // What an app says about a write for the time it waits in the outbox (URI-encoded JSON,
@@ -76,8 +78,9 @@ const state = {
 let session;
 let lastPreload = { user: undefined, at: 0 };
 let retryTimer = null;
-
-const ready = restore();
+// Resolves once the state is restored (started at the end of this file, once every helper is
+// defined); every event handler waits for it.
+let ready;
 
 async function restore() {
   try {
@@ -311,7 +314,7 @@ async function precache(cache, url) {
   if (await cache.match(url)) return;
   // Content-hashed files never change: take them from an older build's cache when it has them.
   if (immutable(url)) {
-    const kept = await caches.match(url);
+    const kept = await caches.match(url, { ignoreVary: true });
     if (kept) return cache.put(url, kept);
   }
   const response = await fetch(url, { cache: "no-cache", credentials: "same-origin" });
@@ -373,7 +376,7 @@ async function currentCache() {
 
 async function fromBuild(path) {
   const cache = await currentCache();
-  return (cache && (await cache.match(path))) || undefined;
+  return (cache && (await cache.match(path, { ignoreVary: true }))) || undefined;
 }
 
 async function navigation(request) {
@@ -384,7 +387,7 @@ async function navigation(request) {
     noteBackend(false);
   }
   // Every route is the same page: the shell routes on the client.
-  const page = (await fromBuild("/")) || (await caches.match("/"));
+  const page = (await fromBuild("/")) || (await caches.match("/", { ignoreVary: true }));
   return page || offlinePage();
 }
 
@@ -398,7 +401,7 @@ function offlinePage() {
 }
 
 async function cacheFirst(request) {
-  const kept = await caches.match(request, { ignoreSearch: true });
+  const kept = await caches.match(request, { ignoreSearch: true, ignoreVary: true });
   if (kept) return kept;
   const response = await fetch(request);
   if (response.ok) {
@@ -499,12 +502,20 @@ async function apiRead(event) {
   }
 }
 
+let kept = 0;
+
 async function keep(url, response) {
   const headers = new Headers(response.headers);
   headers.set(CACHED_AT, String(Date.now()));
   const body = await response.blob();
   const cache = await caches.open(API_CACHE);
+  // Deleted first, so that the keys stay in the order the answers were read.
+  await cache.delete(url);
   await cache.put(url, new Response(body, { status: response.status, statusText: response.statusText, headers }));
+  if (++kept % 20 === 0) {
+    const keys = await cache.keys();
+    await Promise.all(keys.slice(0, Math.max(0, keys.length - MAX_API_ENTRIES)).map((key) => cache.delete(key)));
+  }
 }
 
 async function keptCopy(url) {
@@ -742,5 +753,6 @@ async function preload(force) {
   }
 }
 
+ready = restore();
 // A started worker sends what waits (the browser starts it for any page or sync event).
 replaySoon();

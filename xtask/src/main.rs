@@ -83,11 +83,18 @@ fn main() -> anyhow::Result<()> {
 /// The benchmarks: an optimised build of `tessera-bench` (in the e2e crate), run from the root.
 fn bench(areas: &[String]) -> anyhow::Result<()> {
     let dist = if areas.is_empty() || areas.iter().any(|a| a == "browser") { Some(build::build()?) } else { None };
+    // The fan-out benchmark runs the host as its own process, to measure its memory alone.
+    let built = std::process::Command::new(paths::cargo())
+        .current_dir(paths::root())
+        .args(["build", "--quiet", "--release", "-p", "tessera-host"])
+        .status()?;
+    anyhow::ensure!(built.success(), "building the host failed");
     let status = std::process::Command::new(paths::cargo())
         .current_dir(paths::root())
         .args(["run", "--quiet", "--release", "-p", "tessera-e2e", "--bin", "tessera-bench", "--"])
         .args(areas)
         .env("TESSERA_BENCH_JSON", paths::target_dir().join("tessera").join("bench.json"))
+        .env("TESSERA_HOST_BIN", paths::target_dir().join("release").join("tessera-host"))
         .envs(dist.map(|d| ("TESSERA_DIST", d)))
         .status()?;
     anyhow::ensure!(status.success(), "the benchmarks failed");

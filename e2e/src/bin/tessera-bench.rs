@@ -12,7 +12,11 @@
 //!   axum hello-world under the same load, and their ratio; orders placed per second;
 //! - `browser`: headless Chromium with a cold cache (a fresh profile per run) loading `/`:
 //!   navigation start → `mfe:shell-ready` → `mfe:first-mounted` (the routed app's first data
-//!   on screen), and a route switch to another app. Needs the wasm build (`TESSERA_DIST`).
+//!   on screen), and a route switch to another app. Needs the wasm build (`TESSERA_DIST`);
+//! - `live`: WebSocket fan-out — N sockets on a release host process (`TESSERA_HOST_BIN`) receive
+//!   broadcast events published into the embedded hub by another process, as BFFs do:
+//!   publish → received latency p50/p99 over all sockets, and the host's resident memory per
+//!   socket.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -228,6 +232,99 @@ async fn browser_run(system: &tessera_e2e::System) -> anyhow::Result<Vec<f64>> {
     Ok(vec![ms(&shell, "shell-ready mark")?, ms(&first, "first-mounted mark")?, ms(&switch, "route switch")?])
 }
 
+/// A release host on a fresh data directory (a stub shell build: only `/live` is used) with
+/// `sockets` guest sockets; broadcasts a few catalogue events through the embedded hub and
+/// measures when each socket receives each one.
+async fn live_run(host_bin: &Path, sockets: usize) -> anyhow::Result<Vec<f64>> {
+    use futures_util::StreamExt;
+    let dir = tempfile::tempdir()?;
+    let write = |path: &str, contents: &str| -> anyhow::Result<()> {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().context("a parent")?)?;
+        Ok(std::fs::write(path, contents)?)
+    };
+    write("dist/shell/shell.json", r#"{"hash":"abc","entry":"/shell/abc/s.js"}"#)?;
+    write("dist/shell/abc/s.js", "")?;
+    write("public/index.html", "<!doctype html><html><head>\n<!-- tessera:head -->\n</head><body>\n<!-- tessera:body -->\n</body></html>\n")?;
+    write("public/styles.css", "")?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut child = tokio::process::Command::new(host_bin)
+        .env("TESSERA_ADDR", format!("127.0.0.1:{port}"))
+        .env("TESSERA_DATA_DIR", dir.path().join("data"))
+        .env("TESSERA_DIST", dir.path().join("dist"))
+        .env("TESSERA_PUBLIC_DIR", dir.path().join("public"))
+        .env("TESSERA_DEPLOY_TOKEN", "bench")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the host")?;
+    let url = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while reqwest::get(format!("{url}/health")).await.is_err() {
+        ensure!(started.elapsed() < Duration::from_secs(20), "the host did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rss = |pid: u32| -> anyhow::Result<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let kib = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok());
+        kib.context("no VmRSS")
+    };
+    let pid = child.id().context("the host's pid")?;
+    let before = rss(pid)?;
+
+    // Each socket reports (event number, when it arrived) for every event.
+    let (arrivals, mut arrived) = tokio::sync::mpsc::unbounded_channel::<(u64, Instant)>();
+    let ws = format!("ws://127.0.0.1:{port}/live?events=menu-item-updated");
+    let mut opened = 0;
+    let mut readers = Vec::new();
+    while opened < sockets {
+        let batch = (sockets - opened).min(200);
+        let connects = (0..batch).map(|_| tokio_tungstenite::connect_async(ws.clone()));
+        for connected in futures_util::future::join_all(connects).await {
+            let (mut socket, _) = connected.context("opening a socket")?;
+            let arrivals = arrivals.clone();
+            readers.push(tokio::spawn(async move {
+                while let Some(Ok(message)) = socket.next().await {
+                    if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
+                        let value: Value = serde_json::from_str(&text).unwrap_or_default();
+                        if let Some(n) = value["event"]["menuItem"]["n"].as_u64() {
+                            let _ = arrivals.send((n, Instant::now()));
+                        }
+                    }
+                }
+            }));
+        }
+        opened += batch;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let per_socket = (rss(pid)? - before) / sockets as f64;
+
+    let hub = tessera_event_hub::connect(&dir.path().join("data").join("events.db").display().to_string(), Retention::default()).await?;
+    let rounds = 5u64;
+    let mut latencies = Vec::with_capacity(sockets * rounds as usize);
+    for n in 0..rounds {
+        let event = Envelope::new(EventType::parse("menu-item-updated")?, "bench", "item", &n.to_string(), tessera_bff_kit::now_millis(), json!({ "n": n }));
+        let published = Instant::now();
+        hub.publish(&[event]).await?;
+        let mut received = 0;
+        while received < sockets {
+            let (m, at) = tokio::time::timeout(Duration::from_secs(30), arrived.recv()).await.context("sockets stopped receiving")?.context("closed")?;
+            if m == n {
+                latencies.push(at.duration_since(published).as_secs_f64() * 1000.0);
+                received += 1;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for reader in readers {
+        reader.abort();
+    }
+    let _ = child.kill().await;
+    latencies.sort_by(|a, b| a.total_cmp(b));
+    Ok(vec![percentile(&latencies, 0.5), percentile(&latencies, 0.99), per_socket])
+}
+
 /// `customers` customers each fill a cart with one dish and check out, as fast as the cart BFF
 /// accepts, for `seconds`; returns orders per second.
 async fn place_orders(cart: &TestBff, customers: usize, seconds: f64) -> anyhow::Result<Vec<f64>> {
@@ -347,6 +444,19 @@ async fn main() -> anyhow::Result<()> {
         let units = [("navigation start → shell ready", "ms"), ("navigation start → first app's data on screen", "ms"), ("route switch → next app's data on screen", "ms")];
         let measured = repeat("browser", &units, || browser_run(&system)).await?;
         rows.extend(measured);
+    }
+
+    if wanted("live") {
+        let host = std::env::var_os("TESSERA_HOST_BIN").context("the live benchmark needs TESSERA_HOST_BIN (cargo xtask bench sets it)")?;
+        for sockets in [100usize, 1_000, 10_000] {
+            eprintln!("bench: live fan-out to {sockets} sockets…");
+            let units = [("publish → received, p50", "ms"), ("publish → received, p99", "ms"), ("host memory per socket", "KiB")];
+            let mut measured = repeat("live", &units, || live_run(Path::new(&host), sockets)).await.with_context(|| format!("live fan-out to {sockets}"))?;
+            for row in &mut measured {
+                row.what = format!("{sockets} sockets: {}", row.what);
+            }
+            rows.extend(measured);
+        }
     }
 
     print_table(&rows);

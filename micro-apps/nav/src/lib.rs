@@ -9,7 +9,7 @@ mod sync;
 use leptos::prelude::*;
 use serde::Deserialize;
 use tessera_mfe::live::{LiveStatus, use_live_status};
-use tessera_mfe::offline::{Backend, OfflineState, use_offline_state};
+use tessera_mfe::offline::{Backend, use_offline_state};
 use tessera_mfe::{Session, runtime};
 use wasm_bindgen::JsValue;
 
@@ -18,16 +18,16 @@ const LIVE_STATUS_DELAY: std::time::Duration = std::time::Duration::from_secs(2)
 
 /// What the status area says: the dot's class, the word shown, and the sentence for
 /// assistive technology and the tooltip. The browser's network first, then whether the
-/// backend answers (the service worker's view: a host or service that is down while the
-/// network is fine), then the outbox being sent, then the live connection.
-fn connection(online: bool, offline: &OfflineState, live: LiveStatus) -> (&'static str, &'static str, &'static str) {
-    match (online, offline.backend, offline.syncing, live) {
+/// backend answers (`backend_down`: the service worker's view, a host or service that is down
+/// while the network is fine), then the outbox being sent, then the live connection.
+fn connection(online: bool, backend_down: bool, syncing: bool, live: LiveStatus) -> (&'static str, &'static str, &'static str) {
+    match (online, backend_down, syncing, live) {
         (false, ..) => (
             "status-dot is-offline",
             "Offline",
             "You are offline. What you saw last stays readable, and changes you make are sent once you are back online.",
         ),
-        (true, Backend::Down, false, _) => (
+        (true, true, false, _) => (
             "status-dot is-offline",
             "Offline",
             "The service can't be reached. What you saw last stays readable, and changes you make are sent once it is back.",
@@ -137,7 +137,27 @@ fn app() -> impl IntoView {
         }
     });
     let offline = use_offline_state();
-    let status = Memo::new(move |_| offline.with(|o| connection(online.get(), o, shown_live.get())));
+    // The worker's `down` stands until its next API answer, which may come a while after the
+    // host is back: a live socket opened since then says the backend answers again.
+    let down_since = RwSignal::new(None::<f64>);
+    Effect::new(move |_| {
+        let down = offline.with(|o| o.backend == Backend::Down);
+        if !down {
+            down_since.set(None);
+        } else if down_since.get_untracked().is_none() {
+            down_since.set(Some(js_sys::Date::now()));
+        }
+    });
+    let open_since = RwSignal::new(None::<f64>);
+    Effect::new(move |_| {
+        let open = live.get() == LiveStatus::Open;
+        open_since.set(open.then(|| open_since.get_untracked().unwrap_or_else(js_sys::Date::now)));
+    });
+    let backend_down = Memo::new(move |_| match (down_since.get(), open_since.get()) {
+        (Some(down), Some(open)) => down > open,
+        (down, _) => down.is_some(),
+    });
+    let status = Memo::new(move |_| connection(online.get(), backend_down.get(), offline.with(|o| o.syncing), shown_live.get()));
     let waiting = Memo::new(move |_| offline.with(|o| sync::waiting_sentence(o.pending)));
     let version = RwSignal::new(call("version").as_string().unwrap_or_default());
 

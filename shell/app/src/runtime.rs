@@ -6,11 +6,13 @@
 //! - `mountPoints()`: the current `mount-points` object; `version()`: the composition version;
 //! - `path()`: the current path; `session()`: `{signedIn, userId, name, roles}` from the host,
 //!   or `null` while unknown;
-//! - `liveSubscribe(types)`, `liveStatus()`: live updates (installed by [`crate::live`]).
+//! - `liveSubscribe(types)`, `liveStatus()`: live updates (installed by [`crate::live`]);
+//! - `offline()`, `outbox()`, `syncNow()`, `discard(store, id)`, `applyUpdate()`: the service
+//!   worker (installed by [`crate::offline`]).
 //!
 //! Changes are announced as window events: `mfe:composition` `{version}`, `mfe:route` `{path}`
 //! and `mfe:session` (the session); live updates as `mfe:live`, `mfe:live-reset` and
-//! `mfe:live-status`.
+//! `mfe:live-status`; the service worker's reports as `mfe:offline` and `mfe:outbox`.
 
 use std::cell::{Cell, RefCell};
 

@@ -12,7 +12,7 @@ use tessera_contracts::food::{self, MenuItem, Restaurant};
 use tessera_mfe::api::ApiError;
 use tessera_mfe::live::{LiveEvent, use_live_events, use_live_reset};
 use tessera_mfe::runtime::ReadyMark;
-use tessera_mfe::ui::{BackLink, EmptyState, ErrorBanner, Loading, money, plural};
+use tessera_mfe::ui::{BackLink, EmptyState, ErrorBanner, Loading, OfflineNotice, money, plural};
 use tessera_mfe::{Parcel, runtime};
 use wasm_bindgen::JsValue;
 
@@ -141,12 +141,17 @@ fn RestaurantPage(id: String) -> impl IntoView {
     let pushed = StoredValue::new(Pushed::default());
     let reload = RwSignal::new(0u32);
     let restaurant_id = StoredValue::new(id.clone());
+    // The menu shown is the service worker's kept copy (the backend can't be reached), as of then.
+    let offline_as_of = RwSignal::new(None::<i64>);
 
     Effect::new(move |_| {
         reload.track();
         let request = props.with_untracked(|p| api::restaurant_menu(p, &id));
         leptos::task::spawn_local_scoped_with_cancellation(async move {
             let mut answer = request.await;
+            if answer.is_ok() {
+                offline_as_of.set(tessera_mfe::api::last_served().offline_as_of());
+            }
             if let Ok(fresh) = answer.as_mut() {
                 pushed.with_value(|pushed| pushed.over(fresh));
             }
@@ -196,7 +201,13 @@ fn RestaurantPage(id: String) -> impl IntoView {
             </div>
         }
         .into_any(),
-        Phase::Shown => view! { <Menu menu/> }.into_any(),
+        Phase::Shown => view! {
+            <div class="stack">
+                <OfflineNotice what="the menu" as_of=offline_as_of/>
+                <Menu menu/>
+            </div>
+        }
+        .into_any(),
     }
 }
 

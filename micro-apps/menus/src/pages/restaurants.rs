@@ -14,7 +14,7 @@ use tessera_contracts::food::{self, Restaurant};
 use tessera_mfe::api::ApiError;
 use tessera_mfe::live::{use_live_events, use_live_reset};
 use tessera_mfe::runtime::ReadyMark;
-use tessera_mfe::ui::{EmptyState, ErrorBanner, PageHeader, money, plural};
+use tessera_mfe::ui::{EmptyState, ErrorBanner, OfflineNotice, PageHeader, money, plural};
 use wasm_bindgen::JsValue;
 
 use crate::api::{self, RestaurantSummary};
@@ -87,6 +87,8 @@ fn RestaurantsPage() -> impl IntoView {
     let shown = RwSignal::new(None::<Result<Shown, ApiError>>);
     let searching = RwSignal::new(false);
     let reload = RwSignal::new(0u32);
+    // The list shown is the service worker's kept copy (the backend can't be reached), as of then.
+    let offline_as_of = RwSignal::new(None::<i64>);
 
     Effect::new(move |_| {
         reload.track();
@@ -97,6 +99,9 @@ fn RestaurantsPage() -> impl IntoView {
         // A newer search re-runs this effect, which cancels the older one: the latest answer wins.
         leptos::task::spawn_local_scoped_with_cancellation(async move {
             let answer = request.await;
+            if answer.is_ok() {
+                offline_as_of.set(tessera_mfe::api::last_served().offline_as_of());
+            }
             // A failed fetch again of what is on screen (after a live change) keeps it there.
             let again = shown.with_untracked(|s| matches!(s, Some(Ok(s)) if s.query == asked_query && s.cuisine == asked_cuisine));
             if answer.is_ok() || !again {
@@ -223,6 +228,7 @@ fn RestaurantsPage() -> impl IntoView {
                     None => "Loading restaurants".to_string(),
                 }}
             </p>
+            <OfflineNotice what="the restaurants" as_of=offline_as_of/>
             <div class="menus-results" aria-busy={move || if searching.get() { "true" } else { "false" }}>
                 {move || match shown.get() {
                     None => view! { <ListSkeleton/> }.into_any(),
