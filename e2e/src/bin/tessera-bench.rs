@@ -304,7 +304,7 @@ async fn live_run(host_bin: &Path, sockets: usize) -> anyhow::Result<Vec<f64>> {
     let rounds = 5u64;
     let mut latencies = Vec::with_capacity(sockets * rounds as usize);
     for n in 0..rounds {
-        let event = Envelope::new(EventType::parse("menu-item-updated")?, "bench", "item", &n.to_string(), tessera_bff_kit::now_millis(), json!({ "n": n }));
+        let event = Envelope::new(EventType::parse("menu-item-updated").map_err(anyhow::Error::msg)?, "bench", "item", &n.to_string(), tessera_bff_kit::now_millis(), json!({ "n": n }));
         let published = Instant::now();
         hub.publish(&[event]).await?;
         let mut received = 0;
