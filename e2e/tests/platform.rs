@@ -19,8 +19,8 @@ async fn the_shell_mounts_nav_and_the_routed_app_and_navigation_swaps_apps() -> 
     let dist = dist_or_skip!();
     let system = System::start(&dist).await?;
     let browser = Browser::open(1280, 800).await?;
-    browser.goto(&system.url("/")).await?;
-    browser.wait_for(&heading("Restaurants")).await?;
+    // Orders is a customer's page (a protected route): sign in first.
+    browser.sign_in(&system, "Alice Customer", "/", &heading("Restaurants")).await?;
     browser.wait_for("//header//*[normalize-space()='Tessera Eats']").await?;
     browser.eval("window.__samePage = true").await?;
 
@@ -74,6 +74,7 @@ async fn failing_apps_show_an_error_slot_while_the_rest_keeps_working() -> anyho
     system.deploy_app("panicky").await?;
     system.deploy_app("hello-js").await?;
     let browser = Browser::open(1280, 800).await?;
+    browser.sign_in(&system, "Alice Customer", "/", &heading("Restaurants")).await?;
 
     // mount() throws.
     browser.goto(&system.url("/fixtures/throws")).await?;
@@ -172,6 +173,7 @@ async fn the_layout_is_a_responsive_app_shell_at_390_and_1280_pixels() -> anyhow
     let system = System::start(&dist).await?;
     for (width, height) in [(1280, 800), (390, 844)] {
         let browser = Browser::open(width, height).await?;
+        browser.sign_in(&system, "Alice Customer", "/", &heading("Restaurants")).await?;
         for (path, title, name) in [("/", "Restaurants", "menus"), ("/restaurants/trattoria-roma", "Trattoria Roma", "restaurant-page"), ("/orders", "Your orders", "orders")] {
             browser.goto(&system.url(path)).await?;
             browser.wait_for(&heading(title)).await?;
