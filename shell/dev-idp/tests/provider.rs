@@ -11,7 +11,7 @@ use reqwest::{StatusCode, Url, header};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
-use tessera_dev_idp::{AccessClaims, DevIdp, DevIdpConfig};
+use tessera_dev_idp::{AccessClaims, DEFAULT_AUDIENCE, DevIdp, DevIdpConfig};
 
 /// Never contacted: the tests read the redirect instead of following it.
 const REDIRECT_URI: &str = "http://127.0.0.1:9/auth/callback";
@@ -147,7 +147,10 @@ async fn a_code_flow_with_pkce_yields_tokens_that_verify_against_the_jwks() {
     let access_token = tokens["access_token"].as_str().unwrap();
     let header = jsonwebtoken::decode_header(access_token).unwrap();
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));
-    let access: AccessClaims = jsonwebtoken::decode(access_token, &key, &app.validation("tessera")).unwrap().claims;
+    let access: AccessClaims = jsonwebtoken::decode(access_token, &key, &app.validation(DEFAULT_AUDIENCE)).unwrap().claims;
+    // Access and ID tokens have different audiences, so neither passes for the other.
+    let wrong = jsonwebtoken::decode::<AccessClaims>(access_token, &key, &app.validation(CLIENT_ID)).unwrap_err();
+    assert_eq!(wrong.kind(), &jsonwebtoken::errors::ErrorKind::InvalidAudience);
     assert_eq!((access.sub.as_str(), access.name.as_str(), access.email.as_str()), ("alice", "Alice Customer", "alice@eats.example"));
     assert_eq!(access.roles, ["customer"]);
     assert_eq!(access.client_id, CLIENT_ID);
@@ -288,7 +291,7 @@ async fn a_refresh_token_yields_new_tokens_and_a_tampered_one_is_refused() {
     assert_ne!(renewed["access_token"], tokens["access_token"]);
     assert_ne!(renewed["refresh_token"], tokens["refresh_token"]);
     let key = app.jwks_key().await;
-    let access: AccessClaims = jsonwebtoken::decode(renewed["access_token"].as_str().unwrap(), &key, &app.validation("tessera")).unwrap().claims;
+    let access: AccessClaims = jsonwebtoken::decode(renewed["access_token"].as_str().unwrap(), &key, &app.validation(DEFAULT_AUDIENCE)).unwrap().claims;
     assert_eq!((access.sub.as_str(), access.roles.as_slice()), ("dan", ["driver".to_string()].as_slice()));
     let id: Value = jsonwebtoken::decode(renewed["id_token"].as_str().unwrap(), &key, &app.validation(CLIENT_ID)).unwrap().claims;
     assert_eq!(id["sub"], "dan");
@@ -444,15 +447,16 @@ async fn minted_tokens_verify_against_the_published_key_unless_expired() {
     let roles = ["restaurant".to_string()];
     let key = app.jwks_key().await;
     let token = app.idp.token_for("rita", "Rita Rossi", &roles);
-    let claims: AccessClaims = jsonwebtoken::decode(&token, &key, &app.validation("tessera")).unwrap().claims;
+    let claims: AccessClaims = jsonwebtoken::decode(&token, &key, &app.validation(DEFAULT_AUDIENCE)).unwrap().claims;
     assert_eq!((claims.sub.as_str(), claims.email.as_str(), claims.roles.as_slice()), ("rita", "rita@eats.example", roles.as_slice()));
     let pem_key = DecodingKey::from_rsa_pem(app.idp.public_key_pem().as_bytes()).unwrap();
-    assert!(jsonwebtoken::decode::<AccessClaims>(&token, &pem_key, &app.validation("tessera")).is_ok());
+    assert!(jsonwebtoken::decode::<AccessClaims>(&token, &pem_key, &app.validation(DEFAULT_AUDIENCE)).is_ok());
 
     let mut expired = app.idp.claims_for("rita", "Rita Rossi", &roles);
     expired.exp = expired.iat - 600;
     let expired = app.idp.mint(&expired);
-    assert!(jsonwebtoken::decode::<AccessClaims>(&expired, &key, &app.validation("tessera")).is_err());
+    let refused = jsonwebtoken::decode::<AccessClaims>(&expired, &key, &app.validation(DEFAULT_AUDIENCE)).unwrap_err();
+    assert_eq!(refused.kind(), &jsonwebtoken::errors::ErrorKind::ExpiredSignature);
     let response = app.http.get(app.url("/userinfo")).bearer_auth(&expired).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 
