@@ -106,7 +106,7 @@ fn test(extra: &[String]) -> anyhow::Result<()> {
     let dist = build::build()?;
     let status = std::process::Command::new(paths::cargo())
         .current_dir(paths::root())
-        .args(["test", "--workspace", "--exclude", "tessera-shell"])
+        .args(["test", "--workspace", "--no-fail-fast", "--exclude", "tessera-shell"])
         .args(build::wasm_packages()?.iter().flat_map(|p| ["--exclude".to_string(), p.clone()]))
         .args(if extra.is_empty() { Vec::new() } else { [vec!["--".to_string()], extra.to_vec()].concat() })
         .env("TESSERA_DIST", &dist)
