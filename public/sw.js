@@ -246,6 +246,7 @@ self.addEventListener("activate", (event) => {
       await self.clients.claim();
       await deleteOldCaches();
       broadcastState();
+      await fetchSession().catch(() => noteBackend(false));
       replaySoon();
       preload(false);
     })(),
@@ -439,20 +440,27 @@ async function peekComposition(response) {
 // `/auth/session`: the network's answer (noting who is signed in), or the last one.
 async function sessionRead(event) {
   try {
-    const response = await fetch(event.request);
-    if (unreachable(response.status)) throw new Error(`HTTP ${response.status}`);
-    if (response.ok) {
-      const body = await response.clone().json();
-      await sawSession(body);
-      const cache = await caches.open(API_CACHE);
-      await cache.put("/auth/session", response.clone());
-    }
-    return response;
+    return await fetchSession(event.request);
   } catch (error) {
     noteBackend(false);
     const cache = await caches.open(API_CACHE);
     return (await cache.match("/auth/session")) || Response.error();
   }
+}
+
+// Asks the host who is signed in, and keeps the answer. Also run when the worker activates:
+// the page that installed it asked before the worker controlled it, and a page opened offline
+// later needs the answer kept.
+async function fetchSession(request = "/auth/session") {
+  const response = await fetch(request, { cache: "no-store", credentials: "same-origin" });
+  if (unreachable(response.status)) throw new Error(`HTTP ${response.status}`);
+  if (response.ok) {
+    const body = await response.clone().json();
+    await sawSession(body);
+    const cache = await caches.open(API_CACHE);
+    await cache.put("/auth/session", response.clone());
+  }
+  return response;
 }
 
 // Someone else signed in, or out: what was kept for the previous user must not be shown.
@@ -478,7 +486,9 @@ async function sawSession(body) {
 
 async function apiRead(event) {
   const request = event.request;
-  const network = fetch(request).then(async (response) => {
+  // Revalidated, never answered by the HTTP cache alone: an answer has to mean that the
+  // backend is there (a fresh HTTP-cache copy offline would pass for one).
+  const network = fetch(request, { cache: "no-cache" }).then(async (response) => {
     noteBackend(!unreachable(response.status));
     if (response.ok) await keep(request.url, response.clone());
     return response;
@@ -736,14 +746,14 @@ async function preload(force) {
   for (const item of PRELOAD) {
     if (item.role && !roles.includes(item.role)) continue;
     try {
-      const response = await fetch(item.url, { credentials: "same-origin" });
+      const response = await fetch(item.url, { credentials: "same-origin", cache: "no-cache" });
       if (!response.ok) continue;
       await keep(item.url, response.clone());
       if (!item.each) continue;
       const list = (await response.json())[item.each.list] || [];
       for (const entry of list) {
         const url = item.each.url(entry);
-        const one = await fetch(url, { credentials: "same-origin" });
+        const one = await fetch(url, { credentials: "same-origin", cache: "no-cache" });
         if (one.ok) await keep(url, one);
       }
     } catch (error) {

@@ -35,7 +35,10 @@ pub fn dist() -> Option<PathBuf> {
 }
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("e2e lives in the workspace").to_path_buf()
+    // `cargo test` says where this crate is at run time: a binary built in another clone
+    // sharing the target directory has that clone's path compiled in.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir.parent().expect("e2e lives in the workspace").to_path_buf()
 }
 
 /// The reference system's apps, in deploy order.
@@ -194,11 +197,33 @@ fn free_port() -> anyhow::Result<u16> {
 pub struct Browser {
     pub client: Client,
     driver: Child,
-    _profile: tempfile::TempDir,
+    /// chromedriver's address, for its Chromium-only endpoints.
+    driver_url: String,
+    /// DevTools sessions holding the service workers offline (emulation lasts as long as the
+    /// session that set it).
+    cut_workers: tokio::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    profile: tempfile::TempDir,
+    size: (u32, u32),
 }
 
 impl Browser {
     pub async fn open(width: u32, height: u32) -> anyhow::Result<Self> {
+        Self::open_with(width, height, tempfile::tempdir()?).await
+    }
+
+    /// Quits Chromium (as a person closes it: storage is flushed) and starts it again on the
+    /// same profile: cookies, the service worker, its caches and IndexedDB survive.
+    pub async fn restart(mut self) -> anyhow::Result<Self> {
+        self.client.clone().close().await.context("quitting Chromium")?;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let (width, height) = self.size;
+        // `Drop` only kills the already stopped driver; the profile moves on.
+        let profile = std::mem::replace(&mut self.profile, tempfile::tempdir()?);
+        Self::open_with(width, height, profile).await
+    }
+
+    async fn open_with(width: u32, height: u32, profile: tempfile::TempDir) -> anyhow::Result<Self> {
         // Several TLS backends are linked; chromedriver needs none, but rustls wants one chosen.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let port = free_port()?;
@@ -208,7 +233,6 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .context("starting chromedriver (apt-get install chromium chromium-driver)")?;
-        let profile = tempfile::tempdir()?;
         let url = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
         while reqwest::get(format!("{url}/status")).await.is_err() {
@@ -234,7 +258,82 @@ impl Browser {
         }
         caps.insert("goog:chromeOptions".into(), options);
         let client = ClientBuilder::rustls()?.capabilities(caps).connect(&url).await.context("opening a Chromium session")?;
-        Ok(Self { client, driver, _profile: profile })
+        Ok(Self { client, driver, driver_url: url, cut_workers: Default::default(), profile, size: (width, height) })
+    }
+
+    /// Cuts the browser off the network, or gives it back, with Chromium's network emulation:
+    /// the page through chromedriver, and each running service worker, a DevTools target of
+    /// its own, through a DevTools session of ours. Failed loads are not errors: assert on
+    /// what the page shows.
+    pub async fn set_offline(&self, offline: bool) -> anyhow::Result<()> {
+        let session = self.client.session_id().await?.context("no WebDriver session")?;
+        let conditions = json!({ "network_conditions": {
+            "offline": offline, "latency": 0, "download_throughput": -1, "upload_throughput": -1 } });
+        let response = reqwest::Client::new()
+            .post(format!("{}/session/{session}/chromium/network_conditions", self.driver_url))
+            .json(&conditions)
+            .send()
+            .await?;
+        anyhow::ensure!(response.status().is_success(), "network conditions: {}", response.text().await?);
+
+        let mut cut = self.cut_workers.lock().await;
+        // Closing our sessions ends their emulation.
+        for session in cut.drain(..) {
+            session.abort();
+        }
+        if offline {
+            let devtools = self
+                .client
+                .capabilities()
+                .and_then(|caps| caps.get("goog:chromeOptions")?.get("debuggerAddress")?.as_str().map(str::to_string))
+                .context("chromedriver did not say where Chromium's DevTools listen")?;
+            let targets: Vec<Value> = reqwest::get(format!("http://{devtools}/json/list")).await?.json().await?;
+            for target in targets.iter().filter(|t| t["type"] == "service_worker") {
+                let url = target["webSocketDebuggerUrl"].as_str().context("a service worker target without a DevTools URL")?;
+                cut.push(devtools_offline(url).await.with_context(|| format!("cutting off {}", target["url"]))?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until the service worker controls the page and has precached the current build.
+    pub async fn wait_offline_ready(&self) -> anyhow::Result<()> {
+        let started = Instant::now();
+        loop {
+            let ready = self
+                .eval("return !!navigator.serviceWorker.controller && !!window.tessera?.offline?.().version")
+                .await?;
+            if ready == Value::Bool(true) {
+                return Ok(());
+            }
+            if started.elapsed() > PATIENCE {
+                bail!("the service worker did not take over and precache within {PATIENCE:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Removes a URL from every cache of the service worker, and empties the HTTP cache (which
+    /// keeps content-hashed files for a year), as if the URL had never been loaded.
+    pub async fn forget_cached(&self, path: &str) -> anyhow::Result<()> {
+        let session = self.client.session_id().await?.context("no WebDriver session")?;
+        let response = reqwest::Client::new()
+            .post(format!("{}/session/{session}/goog/cdp/execute", self.driver_url))
+            .json(&json!({ "cmd": "Network.clearBrowserCache", "params": {} }))
+            .send()
+            .await?;
+        anyhow::ensure!(response.status().is_success(), "clearing the HTTP cache: {}", response.text().await?);
+        let script = "const [path, done] = arguments; \
+            caches.keys().then((names) => Promise.all(names.map((n) => caches.open(n).then((c) => c.delete(path))))) \
+              .then(() => done(null), (e) => done(String(e)));";
+        let outcome = self.client.execute_async(script, vec![Value::String(path.to_string())]).await?;
+        anyhow::ensure!(outcome.is_null(), "forgetting {path}: {outcome}");
+        Ok(())
+    }
+
+    /// The service worker's state as `window.tessera.offline()` reports it.
+    pub async fn offline_state(&self) -> anyhow::Result<Value> {
+        self.eval("return window.tessera.offline()").await
     }
 
     pub async fn goto(&self, url: &str) -> anyhow::Result<()> {
@@ -242,13 +341,17 @@ impl Browser {
     }
 
     /// Waits until an element matching the XPath exists.
+    /// When it never does, the page is kept as a screenshot for the failure report.
     pub async fn wait_for(&self, xpath: &str) -> anyhow::Result<fantoccini::elements::Element> {
-        self.client
-            .wait()
-            .at_most(PATIENCE)
-            .for_element(Locator::XPath(xpath))
-            .await
-            .with_context(|| format!("waiting for {xpath}"))
+        match self.client.wait().at_most(PATIENCE).for_element(Locator::XPath(xpath)).await {
+            Ok(element) => Ok(element),
+            Err(error) => {
+                let name = format!("failed-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
+                let shot = self.screenshot(&name).await.map(|p| p.display().to_string()).unwrap_or_else(|e| format!("no screenshot: {e}"));
+                let url = self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+                Err(anyhow::Error::from(error).context(format!("waiting for {xpath} on {url} (see {shot})")))
+            }
+        }
     }
 
     /// Waits until no element matches the XPath.
@@ -306,6 +409,36 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
     }
+}
+
+/// Opens a DevTools session on a target and emulates "offline" there; the returned task
+/// keeps the session (and so the emulation) until it is aborted.
+async fn devtools_offline(url: &str) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await?;
+    let conditions = json!({ "offline": true, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 });
+    for (id, method, params) in [(1, "Network.enable", json!({})), (2, "Network.emulateNetworkConditions", conditions)] {
+        socket.send(Message::text(json!({ "id": id, "method": method, "params": params }).to_string())).await?;
+    }
+    loop {
+        match socket.next().await {
+            Some(Ok(Message::Text(text))) => {
+                let reply: Value = serde_json::from_str(&text)?;
+                if reply.get("error").is_some() {
+                    bail!("DevTools refused: {reply}");
+                }
+                if reply["id"] == 2 {
+                    break;
+                }
+            }
+            Some(Ok(_)) => {}
+            Some(Err(error)) => return Err(error.into()),
+            None => bail!("DevTools closed the session"),
+        }
+    }
+    // Events keep coming while the session lives: read and drop them.
+    Ok(tokio::spawn(async move { while let Some(Ok(_)) = socket.next().await {} }))
 }
 
 /// XPath for a heading with exactly this text.

@@ -90,8 +90,12 @@ async fn failing_apps_show_an_error_slot_while_the_rest_keeps_working() -> anyho
     browser.click(&nav_link("Restaurants")).await?;
     browser.wait_for(&heading("Restaurants")).await?;
 
-    // The bundle answers 404; Retry works once it is back.
+    // The bundle answers 404; Retry works once it is back. The service worker precached it
+    // when it was deployed (and would answer from there, as it should offline): take it out of
+    // the caches, as for a page whose worker has not kept it yet.
     let entry = system.entry_url("hello-js").await?.expect("hello-js is deployed");
+    browser.wait_offline_ready().await?;
+    browser.forget_cached(&entry).await?;
     // Entry URLs are /apps/<name>/<version>-<hash>/<file>, stored under <data>/host/apps/.
     let on_disk = system.data.path().join("host").join(entry.trim_start_matches('/'));
     let hidden = on_disk.with_extension("hidden");

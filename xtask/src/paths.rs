@@ -1,10 +1,13 @@
 //! Where things are: the workspace root, the shared target directory, the build output.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// The workspace root (the parent of this crate).
+/// The workspace root (the parent of this crate). `cargo run` says where this crate is at run
+/// time; that comes first, because clones sharing one target directory (as CI does) share one
+/// binary, and the path compiled in is the first clone's.
 pub(crate) fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir.parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
 /// The cargo target directory, honouring `CARGO_TARGET_DIR` (CI keeps one outside the clone).

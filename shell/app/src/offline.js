@@ -112,6 +112,11 @@ export function install_offline() {
   post({ type: "preload" });
   // Back online: send what waits at once instead of at the next retry.
   window.addEventListener("online", () => post({ type: "sync" }));
+  // The live socket (re)opened: the host is reachable again, so what waits can go now; the
+  // worker would otherwise only notice at its next API answer.
+  window.addEventListener("mfe:live-status", (event) => {
+    if (event.detail?.state === "open" && state.pending > 0 && !state.syncing) post({ type: "sync" });
+  });
   // A new composition (a deploy, pushed live): precache it.
   window.addEventListener("mfe:composition", () => post({ type: "check-update" }));
   // The worker may be stopped between events, and its timers with it: the page keeps asking.
