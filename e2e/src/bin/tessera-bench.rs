@@ -200,36 +200,58 @@ async fn hello_world() -> anyhow::Result<String> {
     Ok(url)
 }
 
-/// One cold page load of `/` in a fresh browser profile, then a route switch to `/orders`.
-async fn browser_run(system: &tessera_e2e::System) -> anyhow::Result<Vec<f64>> {
-    let browser = tessera_e2e::Browser::open(1280, 800).await?;
-    browser.goto(&system.url("/")).await?;
-    browser.wait_for(&tessera_e2e::heading("Restaurants")).await?;
-    let mark = |name: &str| format!("return (performance.getEntriesByName('{name}')[0] || {{}}).startTime ?? null");
-    let mut first = Value::Null;
-    for _ in 0..100 {
-        first = browser.eval(&mark("mfe:first-mounted")).await?;
-        if !first.is_null() {
-            break;
+/// Waits for a page-side number (a script returning `null` until it is there).
+async fn page_number(browser: &tessera_e2e::Browser, script: &str, what: &str) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = browser.eval(script).await?.as_f64() {
+            return Ok(value);
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let shell = browser.eval(&mark("mfe:shell-ready")).await?;
-    // A route switch: from the click to the orders app reporting its first data.
-    browser
-        .eval("window.__switch = null; window.addEventListener('mfe:app-ready', e => { if (e.detail.app === 'orders' && window.__switch === null) window.__switch = performance.now() - window.__clicked; }); window.__clicked = performance.now(); window.tessera.navigate('/orders'); return null")
-        .await?;
-    let mut switch = Value::Null;
-    for _ in 0..200 {
-        switch = browser.eval("return window.__switch").await?;
-        if !switch.is_null() {
-            break;
-        }
+        ensure!(started.elapsed() < tessera_e2e::PATIENCE, "no {what} measured");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// The shell's Performance API marks of the current page load, from navigation start (ms).
+async fn load_marks(browser: &tessera_e2e::Browser) -> anyhow::Result<[f64; 2]> {
+    let mark = |name: &str| format!("return (performance.getEntriesByName('{name}')[0] || {{}}).startTime ?? null");
+    Ok([
+        page_number(browser, &mark("mfe:shell-ready"), "shell-ready mark").await?,
+        page_number(browser, &mark("mfe:first-mounted"), "first-mounted mark").await?,
+    ])
+}
+
+/// From `navigate(path)` to `app` reporting its first data on screen (ms).
+async fn route_switch(browser: &tessera_e2e::Browser, path: &str, app: &str) -> anyhow::Result<f64> {
+    browser
+        .eval(&format!(
+            "window.__switch = null; const clicked = performance.now(); \
+             const ready = (e) => {{ if (e.detail.app === '{app}') {{ window.__switch = performance.now() - clicked; window.removeEventListener('mfe:app-ready', ready); }} }}; \
+             window.addEventListener('mfe:app-ready', ready); window.tessera.navigate('{path}'); return null"
+        ))
+        .await?;
+    page_number(browser, "return window.__switch", &format!("route switch to {path}")).await
+}
+
+/// In a fresh browser profile: the first load of `/` (coming back from signing in, as a
+/// customer), the first activation of an app not loaded yet, a switch back to a loaded one;
+/// then `/` again with the service worker warm, online and with the network cut.
+async fn browser_run(system: &tessera_e2e::System) -> anyhow::Result<Vec<f64>> {
+    let browser = tessera_e2e::Browser::open(1280, 800).await?;
+    browser.sign_in(system, "Alice Customer", "/", &tessera_e2e::heading("Restaurants")).await?;
+    let cold = load_marks(&browser).await?;
+    let first_activation = route_switch(&browser, "/orders", "orders").await?;
+    let loaded_app = route_switch(&browser, "/", "menus").await?;
+
+    browser.wait_offline_ready().await?;
+    browser.goto(&system.url("/")).await?;
+    let warm = load_marks(&browser).await?;
+    browser.set_offline(true).await?;
+    browser.goto(&system.url("/")).await?;
+    let offline = load_marks(&browser).await?;
+    browser.set_offline(false).await?;
     browser.close().await?;
-    let ms = |v: &Value, what: &str| v.as_f64().with_context(|| format!("no {what} measured"));
-    Ok(vec![ms(&shell, "shell-ready mark")?, ms(&first, "first-mounted mark")?, ms(&switch, "route switch")?])
+    Ok(vec![cold[0], cold[1], first_activation, loaded_app, warm[0], warm[1], offline[0], offline[1]])
 }
 
 /// A release host on a fresh data directory (a stub shell build: only `/live` is used) with
@@ -441,7 +463,16 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("bench: browser…");
         let dist = tessera_e2e::dist().context("the browser benchmark needs the wasm build (TESSERA_DIST)")?;
         let system = tessera_e2e::System::start(&dist).await?;
-        let units = [("navigation start → shell ready", "ms"), ("navigation start → first app's data on screen", "ms"), ("route switch → next app's data on screen", "ms")];
+        let units = [
+            ("cold cache: navigation start → shell ready", "ms"),
+            ("cold cache: navigation start → first app's data on screen", "ms"),
+            ("first activation of an app not loaded yet → its data on screen", "ms"),
+            ("route switch to an app already loaded → its data on screen", "ms"),
+            ("warm service worker: navigation start → shell ready", "ms"),
+            ("warm service worker: navigation start → first app's data on screen", "ms"),
+            ("offline (warm service worker): navigation start → shell ready", "ms"),
+            ("offline (warm service worker): navigation start → first app's data on screen", "ms"),
+        ];
         let measured = repeat("browser", &units, || browser_run(&system)).await?;
         rows.extend(measured);
     }
