@@ -34,6 +34,18 @@ pub fn dist() -> Option<PathBuf> {
     }
 }
 
+/// The build output for a test, or a skip (with the loud message of [`dist`]) from the test
+/// function, which returns `anyhow::Result<()>`.
+#[macro_export]
+macro_rules! dist_or_skip {
+    () => {
+        match $crate::dist() {
+            Some(dist) => dist,
+            None => return Ok(()),
+        }
+    };
+}
+
 pub fn workspace_root() -> PathBuf {
     // `cargo test` says where this crate is at run time: a binary built in another clone
     // sharing the target directory has that clone's path compiled in.
@@ -439,6 +451,11 @@ async fn devtools_offline(url: &str) -> anyhow::Result<tokio::task::JoinHandle<(
     }
     // Events keep coming while the session lives: read and drop them.
     Ok(tokio::spawn(async move { while let Some(Ok(_)) = socket.next().await {} }))
+}
+
+/// XPath for the add-to-cart parcel of a dish on a restaurant page.
+pub fn add_to_cart(dish: &str) -> String {
+    format!("//*[@role='group' and @aria-label='Add {dish} to cart']")
 }
 
 /// XPath for a heading with exactly this text.

@@ -7,16 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tessera_bff_kit::testing::TestUser;
-use tessera_e2e::{Browser, System, dist, heading, nav_link};
-
-macro_rules! dist_or_skip {
-    () => {
-        match dist() {
-            Some(dist) => dist,
-            None => return Ok(()),
-        }
-    };
-}
+use tessera_e2e::{Browser, System, dist_or_skip, heading, nav_link};
 
 /// nav's status area while the live socket is open.
 const LIVE: &str = "//header//*[contains(@class,'status-text') and starts-with(normalize-space(), 'Live')]";

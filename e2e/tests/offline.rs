@@ -8,21 +8,7 @@
 
 use serde_json::Value;
 use tessera_bff_kit::testing::TestUser;
-use tessera_e2e::{Browser, System, button, dist, heading, nav_link};
-
-macro_rules! dist_or_skip {
-    () => {
-        match dist() {
-            Some(dist) => dist,
-            None => return Ok(()),
-        }
-    };
-}
-
-/// The parcel of a dish on a restaurant page.
-fn add_to_cart(dish: &str) -> String {
-    format!("//*[@role='group' and @aria-label='Add {dish} to cart']")
-}
+use tessera_e2e::{Browser, System, add_to_cart, button, dist_or_skip, heading, nav_link};
 
 /// The nav's connection status saying `text`.
 fn status(text: &str) -> String {

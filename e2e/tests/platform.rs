@@ -3,16 +3,7 @@
 
 use std::time::Duration;
 
-use tessera_e2e::{Browser, System, button, dist, error_slot, heading, nav_link};
-
-macro_rules! dist_or_skip {
-    () => {
-        match dist() {
-            Some(dist) => dist,
-            None => return Ok(()),
-        }
-    };
-}
+use tessera_e2e::{Browser, System, button, dist_or_skip, error_slot, heading, nav_link};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shell_mounts_nav_and_the_routed_app_and_navigation_swaps_apps() -> anyhow::Result<()> {

@@ -4,16 +4,7 @@
 //! through the host: whatever a browser sends as `Authorization`, the BFF never sees it.
 
 use serde_json::Value;
-use tessera_e2e::{Browser, System, button, dist, heading, nav_link};
-
-macro_rules! dist_or_skip {
-    () => {
-        match dist() {
-            Some(dist) => dist,
-            None => return Ok(()),
-        }
-    };
-}
+use tessera_e2e::{Browser, System, button, dist_or_skip, heading, nav_link};
 
 async fn session(browser: &Browser) -> anyhow::Result<Value> {
     Ok(browser.eval("return fetch('/auth/session').then(r => r.json())").await?)
