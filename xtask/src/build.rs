@@ -1,6 +1,7 @@
 //! The wasm build pipeline: cargo (size-tuned `wasm-release` profile) → wasm-bindgen
-//! (`--target web`, as a library at the crate's exact version) → wasm-opt `-Oz` → the
-//! generated lifecycle entry → a content-hashed app directory with its `mfe.json`.
+//! (`--target web`, as a library at the crate's exact version) → wasm-opt `-Oz` → esbuild
+//! (minifies the JavaScript glue) → the generated lifecycle entry → a content-hashed app
+//! directory with its `mfe.json`.
 //!
 //! Output under `target/tessera/dist/`:
 //! - `shell/<hash>/` and `shell/shell.json` (the entry URL the host puts in `index.html`);
@@ -16,11 +17,12 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use tessera_manifests::{Limits, Manifest, content_hash, hash::bytes_hash};
 
-use crate::{paths, sizes, tools};
+use crate::{budgets, paths, sizes, tools};
 
 /// What a wasm crate becomes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Kind {
     Shell,
     App,
     Fixture,
@@ -78,10 +80,10 @@ pub(crate) fn wasm_packages() -> anyhow::Result<Vec<String>> {
 }
 
 /// Builds everything and returns the dist directory.
-pub(crate) fn build() -> anyhow::Result<PathBuf> {
+pub(crate) fn build() -> anyhow::Result<Built> {
     let started = std::time::Instant::now();
     tools::ensure_wasm_target()?;
-    let wasm_opt = tools::wasm_opt()?;
+    let tools = Tools::find_or_install()?;
     let (crates, statics) = discover()?;
 
     let mut cargo = Command::new(paths::cargo());
@@ -101,9 +103,10 @@ pub(crate) fn build() -> anyhow::Result<PathBuf> {
     fs::create_dir_all(&dist)?;
     let mut index = BTreeMap::new();
     let mut rows = Vec::new();
+    let mut first_load = sizes::FirstLoad::default();
     let wasm_dir = paths::target_dir().join("wasm32-unknown-unknown").join("wasm-release");
     for c in &crates {
-        let bound = bind_and_optimise(&wasm_dir.join(format!("{}.wasm", c.lib_name())), &c.lib_name(), &wasm_opt)?;
+        let bound = bind_and_optimise(&wasm_dir.join(format!("{}.wasm", c.lib_name())), &c.lib_name(), &tools)?;
         match c.kind {
             Kind::Shell => {
                 let files = read_tree(&bound)?;
@@ -112,7 +115,7 @@ pub(crate) fn build() -> anyhow::Result<PathBuf> {
                 write_tree(&out, &files)?;
                 let entry = format!("/shell/{hash}/{}.js", c.lib_name());
                 fs::write(dist.join("shell").join("shell.json"), serde_json::to_vec_pretty(&json!({ "hash": hash, "entry": entry }))?)?;
-                rows.push(sizes::measure("shell", &files));
+                rows.push(sizes::measure("shell", Kind::Shell, &files));
             }
             Kind::App | Kind::Fixture => {
                 let mut files = read_tree(&bound)?;
@@ -124,8 +127,11 @@ pub(crate) fn build() -> anyhow::Result<PathBuf> {
                 }
                 let fragment: Value = serde_json::from_slice(&fs::read(c.dir.join("mfe.json"))?).with_context(|| format!("{}/mfe.json", c.dir.display()))?;
                 let manifest = complete_fragment(fragment, &files, styles)?;
-                let (name, dir) = write_app(&dist, c.kind, manifest, files.clone())?;
-                rows.push(sizes::measure(&name, &files));
+                let (name, dir) = write_app(&dist, c.kind, manifest.clone(), files.clone())?;
+                if c.kind == Kind::App {
+                    first_load.add_app(&name, &dir, &manifest);
+                }
+                rows.push(sizes::measure(&name, c.kind, &files));
                 index.insert(name, dir);
             }
         }
@@ -136,14 +142,37 @@ pub(crate) fn build() -> anyhow::Result<PathBuf> {
         for file in manifest["files"].as_array().into_iter().flatten().filter_map(Value::as_str) {
             files.insert(file.to_string(), fs::read(s.dir.join(file)).with_context(|| format!("{}: {file}", s.dir.display()))?);
         }
-        let (name, dir) = write_app(&dist, s.kind, manifest, files.clone())?;
-        rows.push(sizes::measure(&name, &files));
+        let (name, dir) = write_app(&dist, s.kind, manifest.clone(), files.clone())?;
+        if s.kind == Kind::App {
+            first_load.add_app(&name, &dir, &manifest);
+        }
+        rows.push(sizes::measure(&name, s.kind, &files));
         index.insert(name, dir);
     }
     fs::write(dist.join("index.json"), serde_json::to_vec_pretty(&index)?)?;
     sizes::print_and_save(&rows, &dist.join("sizes.json"))?;
+    let first_load_bytes = first_load.brotli(&dist, &paths::root().join("public"), &rows)?;
+    let budgets = budgets::check(&budgets::Budgets::load(&paths::root())?, &rows, first_load_bytes);
+    println!("\nSize budgets ({}; the first load is index.html + styles.css + shell + {}):\n\n{}", budgets::FILE, first_load.apps().join(" + "), budgets.table());
     eprintln!("xtask: built {} apps into {} in {:.1?}", index.len(), dist.display(), started.elapsed());
-    Ok(dist)
+    Ok(Built { dist, budgets })
+}
+
+/// The directory `cargo xtask build` wrote a built app into (`apps/<name>-<hash>`), from
+/// `index.json`.
+pub(crate) fn built_app(name: &str) -> anyhow::Result<PathBuf> {
+    let dist = paths::dist_dir();
+    let index_path = dist.join("index.json");
+    let index: BTreeMap<String, String> =
+        serde_json::from_slice(&fs::read(&index_path).with_context(|| format!("reading {} (run `cargo xtask build` first)", index_path.display()))?)?;
+    let dir = index.get(name).with_context(|| format!("`{name}` is neither a directory nor a built app (built: {})", index.keys().cloned().collect::<Vec<_>>().join(", ")))?;
+    Ok(dist.join(dir))
+}
+
+/// What [`build`] made: the dist directory, and its sizes against the budgets.
+pub(crate) struct Built {
+    pub(crate) dist: PathBuf,
+    pub(crate) budgets: budgets::Verdict,
 }
 
 /// Adds what the build knows to an app's `mfe.json` fragment: version, entry, files, styles.
@@ -211,9 +240,25 @@ export async function unmount(element) {{
     )
 }
 
-/// Runs wasm-bindgen and wasm-opt, cached by the input's hash (warm builds skip both).
-fn bind_and_optimise(wasm: &Path, lib: &str, wasm_opt: &Path) -> anyhow::Result<PathBuf> {
-    let input = fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
+/// The programs the pipeline runs after cargo.
+struct Tools {
+    wasm_opt: PathBuf,
+    esbuild: PathBuf,
+}
+
+impl Tools {
+    fn find_or_install() -> anyhow::Result<Self> {
+        Ok(Self { wasm_opt: tools::wasm_opt()?, esbuild: tools::esbuild()? })
+    }
+}
+
+/// What the steps after cargo do; part of the cache key, so changing them rebuilds.
+const PIPELINE: &str = "wasm-bindgen --target web; wasm-opt -Oz --strip-debug --strip-producers; esbuild --minify";
+
+/// Runs wasm-bindgen, wasm-opt and esbuild, cached by the input's hash (warm builds skip them).
+fn bind_and_optimise(wasm: &Path, lib: &str, tools: &Tools) -> anyhow::Result<PathBuf> {
+    let mut input = fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
+    input.extend_from_slice(PIPELINE.as_bytes());
     let cache = paths::target_dir().join("tessera").join("cache").join(format!("{lib}-{}", bytes_hash(&input)));
     if cache.join(".done").exists() {
         return Ok(cache);
@@ -228,7 +273,7 @@ fn bind_and_optimise(wasm: &Path, lib: &str, wasm_opt: &Path) -> anyhow::Result<
         .generate(&cache)
         .with_context(|| format!("wasm-bindgen on {}", wasm.display()))?;
     let bg = cache.join(format!("{lib}_bg.wasm"));
-    let status = Command::new(wasm_opt)
+    let status = Command::new(&tools.wasm_opt)
         .arg(&bg)
         .arg("-o")
         .arg(&bg)
@@ -240,8 +285,30 @@ fn bind_and_optimise(wasm: &Path, lib: &str, wasm_opt: &Path) -> anyhow::Result<
     if !status.success() {
         bail!("wasm-opt failed on {}", bg.display());
     }
+    minify_js(&cache, &tools.esbuild)?;
     fs::write(cache.join(".done"), b"")?;
     Ok(cache)
+}
+
+/// Minifies every JavaScript file of a bound module in place (the glue and its snippets).
+/// Exports, imports and `import.meta.url` stay as they are: only local names, whitespace and
+/// syntax shrink.
+fn minify_js(dir: &Path, esbuild: &Path) -> anyhow::Result<()> {
+    let scripts: Vec<PathBuf> = read_tree(dir)?.into_keys().filter(|p| p.ends_with(".js")).map(|p| dir.join(p)).collect();
+    let status = Command::new(esbuild)
+        .args(&scripts)
+        .args(["--minify", "--format=esm", "--log-level=warning", "--allow-overwrite"])
+        // wasm-bindgen lists a snippet imported under two aliases twice in its import object;
+        // both keys hold the same module namespace, so the duplicate is harmless.
+        .arg("--log-override:duplicate-object-key=silent")
+        .arg(format!("--outdir={}", dir.display()))
+        .arg(format!("--outbase={}", dir.display()))
+        .status()
+        .context("running esbuild")?;
+    if !status.success() {
+        bail!("esbuild failed on the JavaScript in {}", dir.display());
+    }
+    Ok(())
 }
 
 /// Reads a directory tree into relative path → bytes (skipping hidden files).

@@ -47,7 +47,7 @@ impl Drop for Children {
 }
 
 pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
-    let dist = build::build()?;
+    let dist = build::build()?.dist;
     let bffs = bff_upstreams()?;
     let mut packages = vec!["tessera-host".to_string(), "tessera-dev-idp".to_string()];
     packages.extend(bffs.iter().map(|(app, _)| format!("{app}-bff")));

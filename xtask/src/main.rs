@@ -1,14 +1,17 @@
 //! Tessera's automation, in Rust rather than shell scripts: `cargo xtask <command>`.
 //!
-//! - `build`: compile the shell and every micro-app to wasm, bind, optimise, hash, print sizes;
+//! - `build`: compile the shell and every micro-app to wasm, bind, optimise, hash, print sizes
+//!   and how they stand against the size budgets;
 //! - `dev`: build what is stale, start the host on the embedded defaults, deploy every app;
 //! - `deploy <dir|app>`, `rollback <app>`, `list`: talk to a running host's deploy API;
-//! - `test`: everything the CI runs (unit, integration, end-to-end in Chromium);
+//! - `test`: everything the CI runs (unit, integration, end-to-end in Chromium, size budgets);
 //! - `bench`: sizes and speed, as a Markdown table and `target/tessera/bench.json`.
 //!
 //! Layout: [`paths`] (where things are), [`build`] (the wasm pipeline), [`tools`] (the wasm
-//! target and wasm-opt, installed when missing), [`sizes`] (the size table), [`dev`], [`deploy`].
+//! target and wasm-opt, installed when missing), [`sizes`] (the size table), [`budgets`] (the size limits), [`dev`],
+//! [`deploy`].
 
+mod budgets;
 mod build;
 mod deploy;
 mod dev;
@@ -70,7 +73,7 @@ fn main() -> anyhow::Result<()> {
         Command::Build => build::build().map(drop),
         Command::Dev(args) => dev::run(args),
         Command::Deploy { target, host } => {
-            let dir = if PathBuf::from(&target).is_dir() { PathBuf::from(&target) } else { paths::dist_dir().join("apps").join(&target) };
+            let dir = if PathBuf::from(&target).is_dir() { PathBuf::from(&target) } else { build::built_app(&target)? };
             deploy::deploy(&host, &dir)
         }
         Command::Rollback { app, host } => deploy::rollback(&host, &app),
@@ -82,7 +85,7 @@ fn main() -> anyhow::Result<()> {
 
 /// The benchmarks: an optimised build of `tessera-bench` (in the e2e crate), run from the root.
 fn bench(areas: &[String]) -> anyhow::Result<()> {
-    let dist = if areas.is_empty() || areas.iter().any(|a| a == "browser") { Some(build::build()?) } else { None };
+    let dist = if areas.is_empty() || areas.iter().any(|a| a == "browser") { Some(build::build()?.dist) } else { None };
     // The fan-out benchmark runs the host as its own process, to measure its memory alone.
     let built = std::process::Command::new(paths::cargo())
         .current_dir(paths::root())
@@ -103,14 +106,19 @@ fn bench(areas: &[String]) -> anyhow::Result<()> {
 
 /// The one command that runs all tests (called by `.ci/run`).
 fn test(extra: &[String]) -> anyhow::Result<()> {
-    let dist = build::build()?;
+    let built = build::build()?;
     let status = std::process::Command::new(paths::cargo())
         .current_dir(paths::root())
         .args(["test", "--workspace", "--no-fail-fast", "--exclude", "tessera-shell"])
         .args(build::wasm_packages()?.iter().flat_map(|p| ["--exclude".to_string(), p.clone()]))
         .args(if extra.is_empty() { Vec::new() } else { [vec!["--".to_string()], extra.to_vec()].concat() })
-        .env("TESSERA_DIST", &dist)
+        .env("TESSERA_DIST", &built.dist)
         .status()?;
+    // Checked after the tests run, so one failure does not hide the other.
+    if !built.budgets.passed() {
+        eprintln!("\n{}", built.budgets.table());
+    }
     anyhow::ensure!(status.success(), "tests failed");
+    anyhow::ensure!(built.budgets.passed(), "the build is over its size budgets ({}): see the table above", budgets::FILE);
     Ok(())
 }

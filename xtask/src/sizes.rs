@@ -4,11 +4,16 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
+use anyhow::Context;
 use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::build::Kind;
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Row {
     pub(crate) app: String,
+    pub(crate) kind: Kind,
     pub(crate) wasm_raw: usize,
     pub(crate) raw: usize,
     pub(crate) gzip: usize,
@@ -21,7 +26,7 @@ fn gzip(bytes: &[u8]) -> usize {
     encoder.finish().expect("writing to memory").len()
 }
 
-fn brotli(bytes: &[u8]) -> usize {
+pub(crate) fn brotli(bytes: &[u8]) -> usize {
     let mut out = Vec::new();
     let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
     brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).expect("writing to memory");
@@ -29,8 +34,8 @@ fn brotli(bytes: &[u8]) -> usize {
 }
 
 /// Measures the files a browser downloads for an app (wasm, JS, CSS; not `mfe.json`).
-pub(crate) fn measure(app: &str, files: &BTreeMap<String, Vec<u8>>) -> Row {
-    let mut row = Row { app: app.to_string(), wasm_raw: 0, raw: 0, gzip: 0, brotli: 0 };
+pub(crate) fn measure(app: &str, kind: Kind, files: &BTreeMap<String, Vec<u8>>) -> Row {
+    let mut row = Row { app: app.to_string(), kind, wasm_raw: 0, raw: 0, gzip: 0, brotli: 0 };
     for (path, bytes) in files {
         if path == "mfe.json" {
             continue;
@@ -53,4 +58,46 @@ pub(crate) fn print_and_save(rows: &[Row], path: &Path) -> anyhow::Result<()> {
     }
     std::fs::write(path, serde_json::to_vec_pretty(rows)?)?;
     Ok(())
+}
+
+/// What the first visit to `/` downloads: `index.html` as the host renders it (with the import
+/// map of every app), the global stylesheet, the shell, every always-on app (`nav`) and the
+/// app routed at `/`.
+#[derive(Debug, Default)]
+pub(crate) struct FirstLoad {
+    imports: BTreeMap<String, String>,
+    apps: Vec<String>,
+}
+
+impl FirstLoad {
+    /// Notes a micro-app built into `dir` (`apps/<name>-<hash>`) with its completed manifest.
+    pub(crate) fn add_app(&mut self, name: &str, dir: &str, manifest: &Value) {
+        let hash = dir.rsplit_once('-').map_or("", |(_, hash)| hash);
+        let (version, entry) = (manifest["version"].as_str().unwrap_or_default(), manifest["entry"].as_str().unwrap_or_default());
+        // The URL the host's composition gives the app (`/apps/<name>/<version>-<hash>/…`).
+        self.imports.insert(name.to_string(), format!("/apps/{name}/{version}-{hash}/{entry}"));
+        let activation = &manifest["activation"];
+        let at_root = activation["routes"].as_array().is_some_and(|routes| routes.iter().any(|r| r == "/"));
+        if activation["kind"] == "always" || at_root {
+            self.apps.push(name.to_string());
+        }
+    }
+
+    /// Brotli bytes of the first load, from the measured rows and the public files.
+    pub(crate) fn brotli(&self, dist: &Path, public: &Path, rows: &[Row]) -> anyhow::Result<usize> {
+        let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+        let assets = runtime.block_on(tessera_host::assets::Assets::load(dist, public))?;
+        let page = assets.render_index(&json!({ "imports": self.imports }), "first-load");
+        let css = std::fs::read(public.join("styles.css")).with_context(|| format!("reading {}", public.join("styles.css").display()))?;
+        let mut total = brotli(page.as_bytes()) + brotli(&css);
+        for app in std::iter::once("shell").chain(self.apps.iter().map(String::as_str)) {
+            total += rows.iter().find(|r| r.app == app).with_context(|| format!("no size for {app}"))?.brotli;
+        }
+        Ok(total)
+    }
+
+    /// The apps counted besides the shell.
+    pub(crate) fn apps(&self) -> &[String] {
+        &self.apps
+    }
 }
