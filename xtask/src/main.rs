@@ -56,7 +56,7 @@ enum Command {
     },
     /// Measure sizes and speed (release build); prints a Markdown table, writes JSON.
     Bench {
-        /// Only these areas (`hub`, `propagation`, `http`, `browser`); all when empty.
+        /// Only these areas (`hub`, `propagation`, `http`, `browser`, `push`, `live`); all when empty.
         areas: Vec<String>,
     },
     /// Run every test: build the wasm, then unit, integration and end-to-end tests.
@@ -85,7 +85,7 @@ fn main() -> anyhow::Result<()> {
 
 /// The benchmarks: an optimised build of `tessera-bench` (in the e2e crate), run from the root.
 fn bench(areas: &[String]) -> anyhow::Result<()> {
-    let dist = if areas.is_empty() || areas.iter().any(|a| a == "browser") { Some(build::build()?.dist) } else { None };
+    let dist = if areas.is_empty() || areas.iter().any(|a| a == "browser" || a == "push") { Some(build::build()?.dist) } else { None };
     // The fan-out benchmark runs the host as its own process, to measure its memory alone.
     let built = std::process::Command::new(paths::cargo())
         .current_dir(paths::root())

@@ -13,6 +13,9 @@
 //! - `browser`: headless Chromium with a cold cache (a fresh profile per run) loading `/`:
 //!   navigation start → `mfe:shell-ready` → `mfe:first-mounted` (the routed app's first data
 //!   on screen), and a route switch to another app. Needs the wasm build (`TESSERA_DIST`);
+//! - `push`: a restaurant changes a dish's price through its BFF while a customer has the menu
+//!   open in Chromium: command sent → the `menu-item-updated` event on the page (over the host's
+//!   WebSocket) → the new price on screen, p50/p99 over 25 changes per run;
 //! - `live`: WebSocket fan-out — N sockets on a release host process (`TESSERA_HOST_BIN`) receive
 //!   broadcast events published into the embedded hub by another process, as BFFs do:
 //!   publish → received latency p50/p99 over all sockets, and the host's resident memory per
@@ -254,6 +257,51 @@ async fn browser_run(system: &tessera_e2e::System) -> anyhow::Result<Vec<f64>> {
     Ok(vec![cold[0], cold[1], first_activation, loaded_app, warm[0], warm[1], offline[0], offline[1]])
 }
 
+/// A customer's open menu page while the restaurant changes a dish's price `samples` times,
+/// one change at a time: from sending the command to the restaurant BFF, to the
+/// `menu-item-updated` event arriving on the page over the host's WebSocket, and to the new
+/// price on screen (the menus app applies it). Returns p50 and p99 of both (ms).
+async fn push_run(system: &tessera_e2e::System, run: usize, samples: usize) -> anyhow::Result<Vec<f64>> {
+    let browser = tessera_e2e::Browser::open(1280, 800).await?;
+    browser.sign_in(system, "Alice Customer", "/restaurants/trattoria-roma", &tessera_e2e::heading("Trattoria Roma")).await?;
+    browser.wait_for("//header//*[contains(@class,'status-text') and starts-with(normalize-space(), 'Live')]").await?;
+    // Page-side clocks: when each price's event arrived, when its text was first on screen.
+    browser
+        .eval(
+            "window.__push = {}; \
+             window.addEventListener('mfe:live', (e) => { const item = e.detail.event.menuItem; \
+               if (item && window.__push['event' + item.priceCents] === undefined) window.__push['event' + item.priceCents] = Date.now(); }); \
+             new MutationObserver(() => { const want = window.__want; \
+               if (want && window.__push['screen' + want.cents] === undefined && document.body.innerText.includes(want.text)) window.__push['screen' + want.cents] = Date.now(); }) \
+               .observe(document.body, { subtree: true, childList: true, characterData: true }); return null",
+        )
+        .await?;
+    let rita = TestUser::new("rita", &["restaurant"]);
+    let (mut to_event, mut to_screen) = (Vec::new(), Vec::new());
+    for i in 0..samples {
+        // Prices no dish of the seed has, different in every run and sample.
+        let cents = 4000 + run * 100 + i;
+        let text = format!("€{}.{:02}", cents / 100, cents % 100);
+        browser.eval(&format!("window.__want = {{ cents: {cents}, text: '{text}' }}; return null")).await?;
+        let dish = json!({
+            "category": "Pizze", "name": "Pizza Diavola", "available": true, "priceCents": cents,
+            "description": "Spicy salame, tomato and mozzarella, finished with a swirl of Calabrian chilli honey.",
+        });
+        let sent = tessera_bff_kit::now_millis() as f64;
+        let key = format!("bench-push-{run}-{i}-{:x}", rand::random::<u64>());
+        let (status, body) = system.bffs["restaurant"].command(reqwest::Method::PUT, "/restaurants/trattoria-roma/items/roma-diavola", &rita, &key, dish).await?;
+        ensure!(status.is_success(), "changing the price: {status} {body}");
+        let screen = page_number(&browser, &format!("return window.__push['screen{cents}'] ?? null"), "the new price on screen").await?;
+        let event = page_number(&browser, &format!("return window.__push['event{cents}'] ?? null"), "the price's live event").await?;
+        to_event.push(event - sent);
+        to_screen.push(screen - sent);
+    }
+    browser.close().await?;
+    to_event.sort_by(|a, b| a.total_cmp(b));
+    to_screen.sort_by(|a, b| a.total_cmp(b));
+    Ok(vec![percentile(&to_event, 0.5), percentile(&to_event, 0.99), percentile(&to_screen, 0.5), percentile(&to_screen, 0.99)])
+}
+
 /// A release host on a fresh data directory (a stub shell build: only `/live` is used) with
 /// `sockets` guest sockets; broadcasts a few catalogue events through the embedded hub and
 /// measures when each socket receives each one.
@@ -474,6 +522,25 @@ async fn main() -> anyhow::Result<()> {
             ("offline (warm service worker): navigation start → first app's data on screen", "ms"),
         ];
         let measured = repeat("browser", &units, || browser_run(&system)).await?;
+        rows.extend(measured);
+    }
+
+    if wanted("push") {
+        eprintln!("bench: push…");
+        let dist = tessera_e2e::dist().context("the push benchmark needs the wasm build (TESSERA_DIST)")?;
+        let system = tessera_e2e::System::start(&dist).await?;
+        let units = [
+            ("price change → its event on a customer's open page (WebSocket), p50", "ms"),
+            ("price change → its event on a customer's open page (WebSocket), p99", "ms"),
+            ("price change → the new price on the customer's screen, p50", "ms"),
+            ("price change → the new price on the customer's screen, p99", "ms"),
+        ];
+        let mut run = 0;
+        let measured = repeat("push", &units, || {
+            run += 1;
+            push_run(&system, run, 25)
+        })
+        .await?;
         rows.extend(measured);
     }
 
