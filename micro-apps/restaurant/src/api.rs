@@ -144,7 +144,8 @@ fn sentence(text: &str) -> String {
     let text = text.trim();
     let mut chars = text.chars();
     let mut out: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
+        // The BFF's reasons are English: ASCII case mapping keeps Unicode's tables out of the wasm.
+        Some(first) => std::iter::once(first.to_ascii_uppercase()).chain(chars).collect(),
         None => return String::new(),
     };
     if !out.ends_with(['.', '!', '?']) {

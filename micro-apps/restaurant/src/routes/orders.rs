@@ -277,7 +277,7 @@ fn OrderCard(initial: Order, orders: OpenOrders) -> impl IntoView {
                         OrderStatus::Accepted => format!("Accepted the order for {who}."),
                         OrderStatus::Rejected => format!("Rejected the order for {who}."),
                         OrderStatus::Ready => format!("The order for {who} is ready for pickup."),
-                        other => format!("The order for {who} is now {}.", other.label().to_lowercase()),
+                        other => format!("The order for {who} is now {}.", other.label().to_ascii_lowercase()),
                     };
                     kitchen.announce(sentence);
                     rejecting.set(false);
