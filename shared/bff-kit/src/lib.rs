@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod queries;
 pub mod store;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 pub use app::{Application, BffSpec, BffState};
