@@ -101,3 +101,22 @@ impl FirstLoad {
         &self.apps
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_load_counts_always_on_apps_and_the_app_at_the_root() {
+        let mut first = FirstLoad::default();
+        let app = |activation: Value| json!({ "version": "0.1.0-build.abcd1234", "entry": "index.js", "activation": activation });
+        first.add_app("nav", "apps/nav-0123456789ab", &app(json!({ "kind": "always", "slot": "nav" })));
+        first.add_app("menus", "apps/menus-0123456789ab", &app(json!({ "kind": "routes", "routes": ["/", "/restaurants/:id"] })));
+        first.add_app("orders", "apps/orders-0123456789ab", &app(json!({ "kind": "routes", "routes": ["/orders"] })));
+        first.add_app("cart", "apps/cart-0123456789ab", &app(json!({ "kind": "parcel" })));
+        assert_eq!(first.apps(), ["nav", "menus"]);
+        // Every app is in the page's import map, at the URL the host gives it.
+        assert_eq!(first.imports.len(), 4);
+        assert_eq!(first.imports["orders"], "/apps/orders/0.1.0-build.abcd1234-0123456789ab/index.js");
+    }
+}
