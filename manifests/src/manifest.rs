@@ -73,9 +73,12 @@ pub struct Manifest {
     pub live_events: Vec<String>,
 }
 
-/// When an app is mounted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+/// When an app is mounted: `{"kind": "routes" | "always" | "parcel", …the kind's fields}`.
+///
+/// Deserialized by hand (see the impl below) rather than as serde's internally tagged enum,
+/// which buffers the object first and costs the shell's wasm about 9 KB.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Activation {
     /// Mounted in the main area while the location matches one of the routes.
     /// Patterns as in [`RoutePattern`]; kept as text so errors can name the exact entry.
@@ -91,6 +94,42 @@ pub enum Activation {
     Always { slot: String },
     /// Never activated by the shell itself; only mounted by other apps as parcels.
     Parcel,
+}
+
+impl<'de> Deserialize<'de> for Activation {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+
+        /// Every field any kind has; which ones a kind allows is checked below.
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Wire {
+            kind: String,
+            routes: Option<Vec<String>>,
+            roles: Option<Vec<String>>,
+            slot: Option<String>,
+        }
+
+        let Wire { kind, routes, roles, slot } = Wire::deserialize(deserializer)?;
+        // The same errors serde gives an internally tagged enum with `deny_unknown_fields`.
+        let refuse = |field: &'static str, allowed: &'static [&'static str]| Err(D::Error::unknown_field(field, allowed));
+        match kind.as_str() {
+            "routes" => match slot {
+                Some(_) => refuse("slot", &["kind", "routes", "roles"]),
+                None => Ok(Activation::Routes { routes: routes.ok_or_else(|| D::Error::missing_field("routes"))?, roles: roles.unwrap_or_default() }),
+            },
+            "always" if routes.is_some() => refuse("routes", &["kind", "slot"]),
+            "always" if roles.is_some() => refuse("roles", &["kind", "slot"]),
+            "always" => Ok(Activation::Always { slot: slot.ok_or_else(|| D::Error::missing_field("slot"))? }),
+            "parcel" => match (&routes, &roles, &slot) {
+                (None, None, None) => Ok(Activation::Parcel),
+                (Some(_), ..) => refuse("routes", &["kind"]),
+                (_, Some(_), _) => refuse("roles", &["kind"]),
+                _ => refuse("slot", &["kind"]),
+            },
+            other => Err(D::Error::unknown_variant(other, &["routes", "always", "parcel"])),
+        }
+    }
 }
 
 impl Activation {
@@ -390,8 +429,39 @@ mod tests {
     #[test]
     fn unknown_fields_are_rejected_by_path() {
         rejects(|v| v["colour"] = "red".into(), "colour", "unknown field");
-        rejects(|v| v["activation"]["route"] = "/x".into(), "activation", "unknown field");
+        rejects(|v| v["activation"]["route"] = "/x".into(), "activation.route", "unknown field `route`");
         rejects(|v| v["mountPoints"]["left-nav"][0]["label"] = "x".into(), "mountPoints.left-nav[0].label", "unknown field");
+    }
+
+    #[test]
+    fn each_activation_kind_takes_only_its_own_fields() {
+        use serde_json::json;
+        let activation = |value: serde_json::Value| serde_json::from_value::<Activation>(value);
+        for (value, expected) in [
+            (json!({"kind": "routes", "routes": ["/a"]}), Activation::Routes { routes: vec!["/a".into()], roles: vec![] }),
+            (json!({"kind": "routes", "routes": ["/a"], "roles": ["driver"]}), Activation::Routes { routes: vec!["/a".into()], roles: vec!["driver".into()] }),
+            (json!({"kind": "always", "slot": "nav"}), Activation::Always { slot: "nav".into() }),
+            (json!({"kind": "parcel"}), Activation::Parcel),
+        ] {
+            let parsed = activation(value.clone()).unwrap();
+            assert_eq!(parsed, expected);
+            assert_eq!(serde_json::to_value(&parsed).unwrap(), value, "round trip");
+        }
+        for (value, reason) in [
+            (json!({"kind": "routes", "routes": ["/a"], "slot": "nav"}), "unknown field `slot`, expected one of `kind`, `routes`, `roles`"),
+            (json!({"kind": "always", "slot": "nav", "routes": ["/a"]}), "unknown field `routes`, expected `kind` or `slot`"),
+            (json!({"kind": "always", "slot": "nav", "roles": ["x"]}), "unknown field `roles`"),
+            (json!({"kind": "parcel", "slot": "nav"}), "unknown field `slot`, expected `kind`"),
+            (json!({"kind": "parcel", "roles": []}), "unknown field `roles`"),
+            (json!({"kind": "routes"}), "missing field `routes`"),
+            (json!({"kind": "always"}), "missing field `slot`"),
+            (json!({"routes": ["/a"]}), "missing field `kind`"),
+            (json!({"kind": "teleport"}), "unknown variant `teleport`, expected one of `routes`, `always`, `parcel`"),
+            (json!({"kind": "routes", "routes": "/a"}), "invalid type"),
+        ] {
+            let err = activation(value.clone()).unwrap_err().to_string();
+            assert!(err.contains(reason), "{value}: {err}");
+        }
     }
 
     #[test]
