@@ -7,7 +7,7 @@ use serde_json::Value;
 use tessera_e2e::{Browser, System, button, dist_or_skip, heading, nav_link};
 
 async fn session(browser: &Browser) -> anyhow::Result<Value> {
-    Ok(browser.eval("return fetch('/auth/session').then(r => r.json())").await?)
+    browser.eval("return fetch('/auth/session').then(r => r.json())").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -80,10 +80,8 @@ impl Command {
         }
         self.tx.commit().await?;
         let mut response = (status, Json(body)).into_response();
-        if let Some(etag) = etag {
-            if let Ok(value) = HeaderValue::from_str(&etag) {
-                response.headers_mut().insert(header::ETAG, value);
-            }
+        if let Some(value) = etag.and_then(|etag| HeaderValue::from_str(&etag).ok()) {
+            response.headers_mut().insert(header::ETAG, value);
         }
         Ok(response)
     }

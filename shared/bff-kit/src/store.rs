@@ -38,12 +38,9 @@ impl Store {
             Dialect::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_string(),
         };
-        if dialect == Dialect::Sqlite {
-            if let Some(path) = url.strip_prefix("sqlite://").and_then(|p| p.split('?').next()) {
-                if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-                }
-            }
+        let sqlite_path = (dialect == Dialect::Sqlite).then(|| url.strip_prefix("sqlite://").and_then(|p| p.split('?').next())).flatten();
+        if let Some(parent) = sqlite_path.and_then(|path| std::path::Path::new(path).parent()).filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
         }
         let options = AnyConnectOptions::from_str(&url).context("parsing DATABASE_URL")?.disable_statement_logging();
         let max = if dialect == Dialect::Sqlite { 4 } else { 10 };

@@ -228,7 +228,7 @@ fn assert_hashed_url(url: &str, name: &str, version: &str, file: &str) {
     assert!(hash.len() == 12 && hash.chars().all(|c| c.is_ascii_hexdigit()), "`{hash}` in `{url}` is not a content hash");
 }
 
-fn header_value<'a>(response: &'a reqwest::Response, name: header::HeaderName) -> &'a str {
+fn header_value(response: &reqwest::Response, name: header::HeaderName) -> &str {
     response.headers().get(&name).and_then(|v| v.to_str().ok()).unwrap_or_default()
 }
 
