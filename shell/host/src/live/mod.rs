@@ -72,7 +72,9 @@ async fn upgrade(State(state): State<AppState>, headers: HeaderMap, Query(query)
     let types = event_types(&query.events);
     let gateway = state.live.clone();
     let auth = state.auth.clone();
-    ws.max_message_size(64 * 1024).on_upgrade(move |socket| async move {
+    // Pages send almost nothing upstream; tungstenite's default read buffer (128 KiB, taken
+    // up front per socket) was nearly all of a socket's memory. It grows for a larger message.
+    ws.max_message_size(64 * 1024).read_buffer_size(4 * 1024).on_upgrade(move |socket| async move {
         let connection = Connection { gateway, auth, session, types };
         metrics_gauge(1);
         connection.serve(socket, query.after).await;
