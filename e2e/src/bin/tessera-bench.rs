@@ -507,10 +507,16 @@ async fn main() -> anyhow::Result<()> {
         rows.extend(placed);
     }
 
-    if wanted("browser") {
+    // The whole system in one process, for the areas that drive Chromium.
+    let system = if wanted("browser") || wanted("push") {
+        let dist = tessera_e2e::dist().context("the browser and push benchmarks need the wasm build (TESSERA_DIST)")?;
+        Some(tessera_e2e::System::start(&dist).await?)
+    } else {
+        None
+    };
+
+    if let Some(system) = system.as_ref().filter(|_| wanted("browser")) {
         eprintln!("bench: browser…");
-        let dist = tessera_e2e::dist().context("the browser benchmark needs the wasm build (TESSERA_DIST)")?;
-        let system = tessera_e2e::System::start(&dist).await?;
         let units = [
             ("cold cache: navigation start → shell ready", "ms"),
             ("cold cache: navigation start → first app's data on screen", "ms"),
@@ -521,14 +527,12 @@ async fn main() -> anyhow::Result<()> {
             ("offline (warm service worker): navigation start → shell ready", "ms"),
             ("offline (warm service worker): navigation start → first app's data on screen", "ms"),
         ];
-        let measured = repeat("browser", &units, || browser_run(&system)).await?;
+        let measured = repeat("browser", &units, || browser_run(system)).await?;
         rows.extend(measured);
     }
 
-    if wanted("push") {
+    if let Some(system) = system.as_ref().filter(|_| wanted("push")) {
         eprintln!("bench: push…");
-        let dist = tessera_e2e::dist().context("the push benchmark needs the wasm build (TESSERA_DIST)")?;
-        let system = tessera_e2e::System::start(&dist).await?;
         let units = [
             ("price change → its event on a customer's open page (WebSocket), p50", "ms"),
             ("price change → its event on a customer's open page (WebSocket), p99", "ms"),
@@ -538,11 +542,14 @@ async fn main() -> anyhow::Result<()> {
         let mut run = 0;
         let measured = repeat("push", &units, || {
             run += 1;
-            push_run(&system, run, 25)
+            push_run(system, run, 25)
         })
         .await?;
         rows.extend(measured);
     }
+
+    // Stopped before the fan-out, which measures a host process of its own.
+    drop(system);
 
     if wanted("live") {
         let host = std::env::var_os("TESSERA_HOST_BIN").context("the live benchmark needs TESSERA_HOST_BIN (cargo xtask bench sets it)")?;
