@@ -46,6 +46,13 @@ macro_rules! dist_or_skip {
     };
 }
 
+/// The URL path of the shell's wasm in a build (next to the entry `dist/shell/shell.json` names).
+pub fn shell_wasm_url(dist: &Path) -> anyhow::Result<String> {
+    let shell: serde_json::Value = serde_json::from_slice(&std::fs::read(dist.join("shell").join("shell.json"))?)?;
+    let entry = shell["entry"].as_str().context("shell.json names the entry")?;
+    Ok(entry.replace(".js", "_bg.wasm"))
+}
+
 pub fn workspace_root() -> PathBuf {
     // `cargo test` says where this crate is at run time: a binary built in another clone
     // sharing the target directory has that clone's path compiled in.

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use anyhow::Context;
+
 use tessera_e2e::{Browser, System, button, dist_or_skip, error_slot, heading, nav_link};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -193,4 +195,44 @@ async fn the_layout_is_a_responsive_app_shell_at_390_and_1280_pixels() -> anyhow
         browser.close().await?;
     }
     Ok(())
+}
+
+/// Compression Dictionary Transport: after the shell, Chromium holds its wasm and JS glue as
+/// dictionaries, asks for app files as `dcb`, gets them compressed against the shell (a third or
+/// more smaller than brotli alone), decodes them, and the apps run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apps_arrive_compressed_against_the_shell_and_run() -> anyhow::Result<()> {
+    let dist = dist_or_skip!();
+    let system = System::start(&dist).await?;
+    let http = reqwest::Client::new();
+    let shell_wasm = system.url(&tessera_e2e::shell_wasm_url(&dist)?);
+    let shell = http.get(&shell_wasm).header("accept-encoding", "br").send().await?.error_for_status()?;
+    assert_eq!(shell.headers()["use-as-dictionary"], "match=\"/apps/*.wasm\"");
+    assert_eq!(shell.headers()["content-encoding"], "br");
+
+    let browser = Browser::open(1280, 800).await?;
+    browser.goto(&system.url("/")).await?;
+    browser.wait_for(&heading("Restaurants")).await?;
+    browser.wait_for(&nav_link("Restaurants")).await?;
+    let transfers = browser
+        .eval(
+            "return performance.getEntriesByType('resource')
+                .filter(e => new URL(e.name).pathname.startsWith('/apps/') && /(\\.wasm|_app\\.js)$/.test(e.name))
+                .map(e => ({ path: new URL(e.name).pathname, encoding: e.contentEncoding, encoded: e.encodedBodySize, decoded: e.decodedBodySize }))",
+        )
+        .await?;
+    let transfers = transfers.as_array().context("resource entries")?;
+    // nav and menus: each a wasm and a JS glue file.
+    assert_eq!(transfers.len(), 4, "{transfers:#?}");
+    for transfer in transfers {
+        let path = transfer["path"].as_str().context("path")?;
+        let brotli = http.get(system.url(path)).header("accept-encoding", "br").send().await?.error_for_status()?;
+        assert_eq!(brotli.headers()["content-encoding"], "br", "{path} without a dictionary");
+        let brotli = brotli.bytes().await?.len() as u64;
+        let encoded = transfer["encoded"].as_u64().context("encodedBodySize")?;
+        eprintln!("{path}: {encoded} bytes against the shell, {brotli} as brotli alone");
+        assert_eq!(transfer["encoding"], "dcb", "{path}: {transfer}");
+        assert!(encoded * 10 < brotli * 8, "{path}: {encoded} bytes against the shell, {brotli} as brotli alone");
+    }
+    browser.close().await
 }

@@ -22,6 +22,7 @@ use tessera_manifests::hash::bytes_hash;
 use tessera_manifests::manifest::check_file_path;
 
 use crate::AppState;
+use crate::encoding::{self, Dictionary};
 use crate::error::ApiError;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -38,6 +39,8 @@ pub struct Assets {
     shell_files: Vec<String>,
     /// `/assets/…` URLs of the public files (all but the template and the worker).
     public_files: Vec<String>,
+    /// The shell's wasm and JS glue, offered as compression dictionaries for the apps' files.
+    dictionaries: Vec<Dictionary>,
 }
 
 /// The service worker's file in the public directory, served at `/sw.js`.
@@ -68,7 +71,13 @@ impl Assets {
             .into_iter()
             .filter(|url| url != "/assets/index.html" && url != &format!("/assets/{SERVICE_WORKER}"))
             .collect();
-        Ok(Self { template, shell_entry: shell.entry, shell_dir, public_dir: public_dir.to_path_buf(), shell_files, public_files })
+        let dictionaries = shell_dictionaries(&shell_dir, &shell.entry).await;
+        Ok(Self { template, shell_entry: shell.entry, shell_dir, public_dir: public_dir.to_path_buf(), shell_files, public_files, dictionaries })
+    }
+
+    /// The URL of the shell's wasm, next to its entry.
+    pub fn shell_wasm_url(&self) -> String {
+        self.shell_entry.replace(".js", "_bg.wasm")
     }
 
     /// The build a page belongs to: changes with the composition, the shell build and the page
@@ -87,7 +96,7 @@ impl Assets {
             build = self.build_version(composition_version),
             entry = self.shell_entry
         );
-        let wasm = self.shell_entry.replace(".js", "_bg.wasm");
+        let wasm = self.shell_wasm_url();
         let body = format!("<script type=\"module\">import init from \"{}\"; init({{ module_or_path: \"{wasm}\" }});</script>", self.shell_entry);
         self.template.replace("<!-- tessera:head -->", &head).replace("<!-- tessera:body -->", &body)
     }
@@ -105,6 +114,20 @@ pub fn router() -> Router<AppState> {
         .route("/shell/{hash}/{*file}", get(shell_file))
         .route("/assets/{*file}", get(public_file))
         .fallback(index)
+}
+
+/// The shell's wasm as the dictionary for app wasm, its JS glue for app JS (Compression
+/// Dictionary Transport, see `encoding`). Apps are served under `/apps/`.
+async fn shell_dictionaries(shell_dir: &Path, entry: &str) -> Vec<Dictionary> {
+    let mut dictionaries = Vec::new();
+    for (url, suffix) in [(entry.replace(".js", "_bg.wasm"), ".wasm"), (entry.to_string(), ".js")] {
+        let Some(relative) = url.strip_prefix("/shell/") else { continue };
+        match tokio::fs::read(shell_dir.join(relative)).await {
+            Ok(bytes) => dictionaries.push(Dictionary::new(url, "/apps/", suffix, bytes)),
+            Err(error) => tracing::warn!(%url, %error, "the shell build lacks this file: apps are sent without it as a dictionary"),
+        }
+    }
+    dictionaries
 }
 
 fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
@@ -214,24 +237,46 @@ async fn index(State(state): State<AppState>, method: Method, headers: HeaderMap
     revalidated(&headers, etag, REVALIDATE, "text/html; charset=utf-8", html.into_bytes())
 }
 
+/// An immutable bundle file at `url`, encoded once (`encoding`): brotli, or brotli against the
+/// shell when the browser holds it as a dictionary. The shell's own files announce themselves as
+/// dictionaries.
+async fn send_bundle_file(path: &Path, url: &str, assets: &Assets, headers: &HeaderMap) -> Response {
+    let Ok(bytes) = tokio::fs::read(path).await else {
+        return ApiError::NotFound("no such file".into()).into_response();
+    };
+    let (encoding, dictionary) = encoding::negotiate(headers, url, &assets.dictionaries);
+    let body = encoding::encoded(bytes.into(), encoding, dictionary).await;
+    let mut response = Response::new(Body::from(axum::body::Bytes::from_owner(body)));
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+    h.insert(header::CONTENT_TYPE, content_type(path));
+    if let Some(value) = encoding::content_encoding(encoding) {
+        h.insert(header::CONTENT_ENCODING, value);
+    }
+    let vary = if encoding::varies_by_dictionary(url, &assets.dictionaries) { "accept-encoding, available-dictionary" } else { "accept-encoding" };
+    h.insert(header::VARY, HeaderValue::from_static(vary));
+    if let Some(dictionary) = assets.dictionaries.iter().find(|d| d.url == url) {
+        h.insert("use-as-dictionary", dictionary.use_as_dictionary());
+    }
+    response
+}
+
+fn content_type(path: &Path) -> HeaderValue {
+    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    let value = if mime.essence_str().starts_with("text/") || mime.essence_str() == "application/javascript" {
+        format!("{}; charset=utf-8", mime.essence_str())
+    } else {
+        mime.essence_str().to_string()
+    };
+    HeaderValue::from_str(&value).expect("mime types are valid headers")
+}
+
+/// A file that can change under its URL: revalidated by its ETag.
 async fn send_file(path: &Path, cache: &'static str, headers: &HeaderMap) -> Response {
     match tokio::fs::read(path).await {
         Ok(bytes) => {
-            let mime = mime_guess::from_path(path).first_or_octet_stream();
-            let content_type = if mime.essence_str().starts_with("text/") || mime.essence_str() == "application/javascript" {
-                format!("{}; charset=utf-8", mime.essence_str())
-            } else {
-                mime.essence_str().to_string()
-            };
-            if cache == IMMUTABLE {
-                let mut response = Response::new(Body::from(bytes));
-                let h = response.headers_mut();
-                h.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
-                h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&content_type).expect("mime types are valid headers"));
-                response
-            } else {
-                revalidated(headers, bytes_hash(&bytes), cache, &content_type, bytes)
-            }
+            let content_type = content_type(path);
+            revalidated(headers, bytes_hash(&bytes), cache, content_type.to_str().expect("mime types are ASCII"), bytes)
         }
         Err(_) => ApiError::NotFound("no such file".into()).into_response(),
     }
@@ -245,14 +290,16 @@ async fn app_file(State(state): State<AppState>, UrlPath((name, version, file)):
     if !safe_segment(&name) || !safe_segment(&version) || check_file_path("file", &file).is_err() {
         return ApiError::NotFound("no such file".into()).into_response();
     }
-    send_file(&state.store.version_dir(&name, &version).join(file), IMMUTABLE, &headers).await
+    let url = format!("/apps/{name}/{version}/{file}");
+    send_bundle_file(&state.store.version_dir(&name, &version).join(file), &url, &state.assets, &headers).await
 }
 
 async fn shell_file(State(state): State<AppState>, UrlPath((hash, file)): UrlPath<(String, String)>, headers: HeaderMap) -> Response {
     if !safe_segment(&hash) || check_file_path("file", &file).is_err() {
         return ApiError::NotFound("no such file".into()).into_response();
     }
-    send_file(&state.assets.shell_dir.join(hash).join(file), IMMUTABLE, &headers).await
+    let url = format!("/shell/{hash}/{file}");
+    send_bundle_file(&state.assets.shell_dir.join(&hash).join(&file), &url, &state.assets, &headers).await
 }
 
 async fn public_file(State(state): State<AppState>, UrlPath(file): UrlPath<String>, headers: HeaderMap) -> Response {

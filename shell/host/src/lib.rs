@@ -17,6 +17,7 @@ pub mod auth;
 pub mod client;
 pub mod config;
 pub mod deploy_api;
+pub mod encoding;
 pub mod error;
 pub mod live;
 pub mod proxy;

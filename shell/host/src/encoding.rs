@@ -1,0 +1,294 @@
+//! Content encoding of immutable bundles, done once per file instead of once per request.
+//!
+//! - `br`: brotli at quality 11, the bytes `size-budgets.toml` counts. The response compression
+//!   layer would compress each request again, at a lower quality.
+//! - `dcb` (Compression Dictionary Transport, dictionary-compressed brotli): every page loads
+//!   the shell before any app, and every Leptos app repeats most of the shell's code (std, the
+//!   allocator, Leptos, serde, wasm-bindgen's glue). The shell's wasm and JS glue are announced as
+//!   dictionaries (`Use-As-Dictionary`) for the apps' wasm and JS; a browser that holds one sends
+//!   its SHA-256 in `Available-Dictionary` and gets the app file compressed against it, a third
+//!   or more smaller. Browsers without dictionary support get `br`.
+//!
+//! Bundles are content-addressed and immutable, so encodings are cached by content hash, for
+//! the whole process: the same bytes always encode the same way.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use axum::http::{HeaderMap, HeaderValue, header};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
+
+/// Brotli quality and window: the densest brotli there is, the same settings the size budgets use.
+const QUALITY: u32 = 11;
+const WINDOW_BITS: u32 = 22;
+/// A `dcb` body starts with this magic number, then the dictionary's SHA-256.
+const DCB_MAGIC: [u8; 4] = [0xff, 0x44, 0x43, 0x42];
+/// Encoded bytes kept in memory before the cache starts over (deploys add versions).
+const CACHE_BYTES: usize = 256 * 1024 * 1024;
+
+pub type Sha256Hash = [u8; 32];
+
+pub fn sha256(bytes: &[u8]) -> Sha256Hash {
+    Sha256::digest(bytes).into()
+}
+
+/// Brotli, quality 11.
+pub fn brotli(bytes: &[u8]) -> Vec<u8> {
+    compress(bytes, &[])
+}
+
+/// A `dcb` body: the magic number, the dictionary's hash and brotli with the dictionary as
+/// its raw prefix (what a browser's brotli decoder attaches as a shared dictionary).
+pub fn dictionary_brotli(bytes: &[u8], dictionary: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() / 4);
+    out.extend_from_slice(&DCB_MAGIC);
+    out.extend_from_slice(&sha256(dictionary));
+    out.extend_from_slice(&compress(bytes, dictionary));
+    out
+}
+
+fn compress(bytes: &[u8], dictionary: &[u8]) -> Vec<u8> {
+    use brotli::enc::{BrotliCompressCustomIoCustomDict, BrotliEncoderParams, StandardAlloc};
+    let params = BrotliEncoderParams { quality: QUALITY as i32, lgwin: WINDOW_BITS as i32, ..Default::default() };
+    let mut out = Vec::with_capacity(bytes.len() / 3);
+    let (mut input, mut output) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    let mut no_metablock_callback = |_: &mut brotli::interface::PredictionModeContextMap<brotli::InputReferenceMut>,
+                                     _: &mut [brotli::interface::StaticCommand],
+                                     _: brotli::InputPair,
+                                     _: &mut StandardAlloc| ();
+    let mut reader = bytes;
+    BrotliCompressCustomIoCustomDict(
+        &mut brotli::IoReaderWrapper(&mut reader),
+        &mut brotli::IoWriterWrapper(&mut out),
+        &mut input,
+        &mut output,
+        &params,
+        StandardAlloc::default(),
+        &mut no_metablock_callback,
+        dictionary,
+        std::io::Error::from(std::io::ErrorKind::UnexpectedEof),
+    )
+    .expect("compressing into memory cannot fail");
+    out.flush().expect("a Vec flushes");
+    out
+}
+
+/// A file the host offers as a compression dictionary for app files whose path starts with
+/// `prefix` and ends with `suffix`.
+#[derive(Debug, Clone)]
+pub struct Dictionary {
+    /// The URL the dictionary is served at.
+    pub url: String,
+    prefix: &'static str,
+    suffix: &'static str,
+    hash: Sha256Hash,
+    bytes: Arc<[u8]>,
+}
+
+impl Dictionary {
+    pub fn new(url: String, prefix: &'static str, suffix: &'static str, bytes: Vec<u8>) -> Self {
+        Self { url, prefix, suffix, hash: sha256(&bytes), bytes: bytes.into() }
+    }
+
+    /// The `Use-As-Dictionary` header its own response carries (a URL pattern for `match`).
+    pub fn use_as_dictionary(&self) -> HeaderValue {
+        HeaderValue::from_str(&format!("match=\"{}*{}\"", self.prefix, self.suffix)).expect("the pattern is a valid header")
+    }
+
+    fn applies_to(&self, path: &str) -> bool {
+        path.starts_with(self.prefix) && path.ends_with(self.suffix)
+    }
+}
+
+/// How a response body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// Left to the response compression layer (the client takes neither `br` nor `dcb`, or the
+    /// file is not worth compressing).
+    Identity,
+    Brotli,
+    DictionaryBrotli,
+}
+
+/// Picks the encoding for a file at `path` and, for `dcb`, the dictionary the browser holds.
+pub fn negotiate<'a>(headers: &HeaderMap, path: &str, dictionaries: &'a [Dictionary]) -> (Encoding, Option<&'a Dictionary>) {
+    if !compressible(path) {
+        return (Encoding::Identity, None);
+    }
+    let accepted = accepted_encodings(headers);
+    if accepted.contains(&"dcb") {
+        let held = headers.get("available-dictionary").and_then(|v| v.to_str().ok()).and_then(parse_available_dictionary);
+        if let Some(dictionary) = held.and_then(|hash| dictionaries.iter().find(|d| d.hash == hash && d.applies_to(path))) {
+            return (Encoding::DictionaryBrotli, Some(dictionary));
+        }
+    }
+    if accepted.contains(&"br") { (Encoding::Brotli, None) } else { (Encoding::Identity, None) }
+}
+
+/// Whether `path` could ever get `dcb`, so caches must keep responses apart by dictionary.
+pub fn varies_by_dictionary(path: &str, dictionaries: &[Dictionary]) -> bool {
+    compressible(path) && dictionaries.iter().any(|d| d.applies_to(path))
+}
+
+fn compressible(path: &str) -> bool {
+    [".wasm", ".js", ".css", ".json", ".svg", ".html", ".txt"].iter().any(|ext| path.ends_with(ext))
+}
+
+/// The encodings `Accept-Encoding` allows (`q=0` refuses one).
+fn accepted_encodings(headers: &HeaderMap) -> Vec<&str> {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let name = parts.next().filter(|n| !n.is_empty())?;
+            let refused = parts.any(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()) == Some(0.0));
+            (!refused).then_some(name)
+        })
+        .collect()
+}
+
+/// `Available-Dictionary` is a structured-field byte sequence: `:<base64 of the SHA-256>:`.
+fn parse_available_dictionary(value: &str) -> Option<Sha256Hash> {
+    let encoded = value.trim().strip_prefix(':')?.strip_suffix(':')?;
+    base64::engine::general_purpose::STANDARD.decode(encoded).ok()?.try_into().ok()
+}
+
+/// A file's content hash and, for `dcb`, the dictionary's.
+type Key = (Sha256Hash, Option<Sha256Hash>);
+
+/// Encoded bodies, each computed by the first request that needs it.
+#[derive(Default)]
+struct Cache {
+    bodies: HashMap<Key, Arc<OnceCell<Arc<[u8]>>>>,
+    bytes: usize,
+}
+
+static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Mutex::default);
+
+/// `bytes` encoded as `encoding` (with `dictionary` for `dcb`), computed once per content and
+/// dictionary; concurrent requests for the same file wait for the one computation.
+pub async fn encoded(bytes: Arc<[u8]>, encoding: Encoding, dictionary: Option<&Dictionary>) -> Arc<[u8]> {
+    let dictionary = match (encoding, dictionary) {
+        (Encoding::Identity, _) => return bytes,
+        (Encoding::Brotli, _) => None,
+        (Encoding::DictionaryBrotli, dictionary) => Some(dictionary.expect("dcb is negotiated with a dictionary").clone()),
+    };
+    let key = (sha256(&bytes), dictionary.as_ref().map(|d| d.hash));
+    let cell = {
+        let mut cache = CACHE.lock().expect("the encoding cache is never poisoned");
+        if cache.bytes > CACHE_BYTES {
+            *cache = Cache::default();
+        }
+        cache.bodies.entry(key).or_default().clone()
+    };
+    let body = cell
+        .get_or_init(|| async move {
+            let body: Arc<[u8]> = tokio::task::spawn_blocking(move || match dictionary {
+                Some(dictionary) => dictionary_brotli(&bytes, &dictionary.bytes),
+                None => brotli(&bytes),
+            })
+            .await
+            .expect("compression does not panic")
+            .into();
+            CACHE.lock().expect("the encoding cache is never poisoned").bytes += body.len();
+            body
+        })
+        .await;
+    body.clone()
+}
+
+/// The `Content-Encoding` value of an encoding (none for identity).
+pub fn content_encoding(encoding: Encoding) -> Option<HeaderValue> {
+    match encoding {
+        Encoding::Identity => None,
+        Encoding::Brotli => Some(HeaderValue::from_static("br")),
+        Encoding::DictionaryBrotli => Some(HeaderValue::from_static("dcb")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        pairs.iter().map(|(k, v)| (axum::http::HeaderName::from_static(k), HeaderValue::from_str(v).unwrap())).collect()
+    }
+
+    fn available(dictionary: &Dictionary) -> String {
+        format!(":{}:", base64::engine::general_purpose::STANDARD.encode(dictionary.hash))
+    }
+
+    /// Bytes that do not compress on their own (a linear congruential sequence), like code.
+    fn noise(len: usize, seed: u32) -> Vec<u8> {
+        let mut x = seed;
+        (0..len).map(|_| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (x >> 24) as u8
+        }).collect()
+    }
+
+    fn shell_wasm() -> Dictionary {
+        Dictionary::new("/shell/abc/shell_bg.wasm".into(), "/apps/", ".wasm", noise(8_000, 1))
+    }
+
+    #[test]
+    fn a_dictionary_brotli_body_decodes_with_the_dictionary_and_is_smaller() {
+        let dictionary = shell_wasm();
+        // An app: most of the shell's code, then its own.
+        let file = [dictionary.bytes[..6_000].to_vec(), noise(500, 2)].concat();
+        let dcb = dictionary_brotli(&file, &dictionary.bytes);
+        assert_eq!(dcb[..4], DCB_MAGIC);
+        assert_eq!(dcb[4..36], dictionary.hash);
+        let mut decoded = Vec::new();
+        brotli::reader::Decompressor::new_with_custom_dict(&dcb[36..], 4096, dictionary.bytes.to_vec().into()).read_to_end(&mut decoded).unwrap();
+        assert_eq!(decoded, file);
+        let br = brotli(&file);
+        let mut plain = Vec::new();
+        brotli::Decompressor::new(&br[..], 4096).read_to_end(&mut plain).unwrap();
+        assert_eq!(plain, file);
+        assert!(dcb.len() < br.len() / 5, "dcb {} bytes, br {} bytes", dcb.len(), br.len());
+    }
+
+    #[test]
+    fn dcb_only_for_a_held_dictionary_that_covers_the_path() {
+        let wasm = shell_wasm();
+        let dictionaries = [wasm.clone()];
+        let dcb = headers(&[("accept-encoding", "gzip, br, zstd, dcb"), ("available-dictionary", &available(&wasm))]);
+        assert_eq!(negotiate(&dcb, "/apps/nav/1.0.0/nav_bg.wasm", &dictionaries).0, Encoding::DictionaryBrotli);
+        // Not a path the dictionary was announced for.
+        assert_eq!(negotiate(&dcb, "/apps/nav/1.0.0/nav.js", &dictionaries).0, Encoding::Brotli);
+        // A dictionary the host does not have (an older shell): plain brotli.
+        let other = Dictionary::new("/shell/old/shell_bg.wasm".into(), "/apps/", ".wasm", b"old shell".to_vec());
+        let stale = headers(&[("accept-encoding", "br, dcb"), ("available-dictionary", &available(&other))]);
+        assert_eq!(negotiate(&stale, "/apps/nav/1.0.0/nav_bg.wasm", &dictionaries).0, Encoding::Brotli);
+        // A malformed hash is ignored, not an error.
+        let garbled = headers(&[("accept-encoding", "br, dcb"), ("available-dictionary", ":not base64!:")]);
+        assert_eq!(negotiate(&garbled, "/apps/nav/1.0.0/nav_bg.wasm", &dictionaries).0, Encoding::Brotli);
+        // dcb refused or not offered.
+        let refused = headers(&[("accept-encoding", "br, dcb;q=0"), ("available-dictionary", &available(&wasm))]);
+        assert_eq!(negotiate(&refused, "/apps/nav/1.0.0/nav_bg.wasm", &dictionaries).0, Encoding::Brotli);
+        assert_eq!(negotiate(&headers(&[("accept-encoding", "gzip")]), "/apps/nav/1.0.0/nav_bg.wasm", &dictionaries).0, Encoding::Identity);
+        // Already compressed formats are left alone.
+        assert_eq!(negotiate(&dcb, "/apps/nav/1.0.0/icon.png", &dictionaries).0, Encoding::Identity);
+    }
+
+    #[tokio::test]
+    async fn encodings_are_computed_once_per_content() {
+        let bytes: Arc<[u8]> = b"a bundle, content-addressed ".repeat(50).into();
+        let first = encoded(bytes.clone(), Encoding::Brotli, None).await;
+        let second = encoded(bytes.clone(), Encoding::Brotli, None).await;
+        assert!(Arc::ptr_eq(&first, &second));
+        let dictionary = shell_wasm();
+        let dcb = encoded(bytes.clone(), Encoding::DictionaryBrotli, Some(&dictionary)).await;
+        assert_eq!(dcb[4..36], dictionary.hash);
+        assert!(Arc::ptr_eq(&encoded(bytes.clone(), Encoding::Identity, None).await, &bytes));
+    }
+}
