@@ -1,5 +1,5 @@
-//! Size budgets (`size-budgets.toml` at the root): what a browser transfers, in brotli bytes,
-//! per app and for the first load of `/`. `cargo xtask build` prints the verdict;
+//! Size budgets (`size-budgets.toml` at the root): what a browser transfers (the `transferred`
+//! column of the size table), per app and for the first load of `/`. `cargo xtask build` prints the verdict;
 //! `cargo xtask test` fails when a build goes over a `limit`.
 //!
 //! Each budget has a `limit` (enforced) and a `goal` (where it should get to). A limit only
@@ -60,13 +60,13 @@ impl Budgets {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Line {
     pub(crate) name: String,
-    pub(crate) brotli: usize,
+    pub(crate) bytes: usize,
     pub(crate) budget: Budget,
 }
 
 impl Line {
     pub(crate) fn over_limit(&self) -> bool {
-        self.brotli > self.budget.limit
+        self.bytes > self.budget.limit
     }
 }
 
@@ -84,16 +84,16 @@ impl Verdict {
     }
 
     pub(crate) fn table(&self) -> String {
-        let mut out = String::from("| budget | brotli bytes | limit | goal | |\n|---|---:|---:|---:|---|\n");
+        let mut out = String::from("| budget | bytes transferred | limit | goal | |\n|---|---:|---:|---:|---|\n");
         for l in &self.lines {
             let status = if l.over_limit() {
-                format!("OVER LIMIT by {}", l.brotli - l.budget.limit)
-            } else if l.brotli <= l.budget.goal {
+                format!("OVER LIMIT by {}", l.bytes - l.budget.limit)
+            } else if l.bytes <= l.budget.goal {
                 "meets goal".to_string()
             } else {
-                format!("{} above goal", l.brotli - l.budget.goal)
+                format!("{} above goal", l.bytes - l.budget.goal)
             };
-            let _ = writeln!(out, "| {} | {} | {} | {} | {status} |", l.name, l.brotli, l.budget.limit, l.budget.goal);
+            let _ = writeln!(out, "| {} | {} | {} | {} | {status} |", l.name, l.bytes, l.budget.limit, l.budget.goal);
         }
         for u in &self.unmatched {
             let _ = writeln!(out, "| {u} | | | | MISSING |");
@@ -104,11 +104,11 @@ impl Verdict {
 
 /// Compares the build's rows and its first-load size with the budgets.
 pub(crate) fn check(budgets: &Budgets, rows: &[Row], first_load: usize) -> Verdict {
-    let mut lines = vec![Line { name: FIRST_LOAD.into(), brotli: first_load, budget: budgets.first_load }];
+    let mut lines = vec![Line { name: FIRST_LOAD.into(), bytes: first_load, budget: budgets.first_load }];
     let mut unmatched = Vec::new();
     for row in rows.iter().filter(|r| r.kind != Kind::Fixture) {
         match budgets.apps.get(&row.app) {
-            Some(&budget) => lines.push(Line { name: row.app.clone(), brotli: row.brotli, budget }),
+            Some(&budget) => lines.push(Line { name: row.app.clone(), bytes: row.transferred, budget }),
             None => unmatched.push(format!("{}: built, but {FILE} has no [apps.{}]", row.app, row.app)),
         }
     }
@@ -131,8 +131,8 @@ mod tests {
         nav = { limit = 80, goal = 80 }
     "#;
 
-    fn row(app: &str, kind: Kind, brotli: usize) -> Row {
-        Row { app: app.into(), kind, wasm_raw: 0, raw: 0, gzip: 0, brotli }
+    fn row(app: &str, kind: Kind, transferred: usize) -> Row {
+        Row { app: app.into(), kind, wasm_raw: 0, raw: 0, gzip: 0, brotli: transferred, transferred }
     }
 
     #[test]

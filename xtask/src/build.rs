@@ -102,7 +102,9 @@ pub(crate) fn build() -> anyhow::Result<Built> {
     }
     fs::create_dir_all(&dist)?;
     let mut index = BTreeMap::new();
-    let mut rows = Vec::new();
+    // What each app's browser downloads, at the URL the host serves it from, measured once the
+    // shell (the compression dictionary for the apps) is in place.
+    let mut downloads = Vec::new();
     let mut first_load = sizes::FirstLoad::default();
     let wasm_dir = paths::target_dir().join("wasm32-unknown-unknown").join("wasm-release");
     for c in &crates {
@@ -115,7 +117,7 @@ pub(crate) fn build() -> anyhow::Result<Built> {
                 write_tree(&out, &files)?;
                 let entry = format!("/shell/{hash}/{}.js", c.lib_name());
                 fs::write(dist.join("shell").join("shell.json"), serde_json::to_vec_pretty(&json!({ "hash": hash, "entry": entry }))?)?;
-                rows.push(sizes::measure("shell", Kind::Shell, &files));
+                downloads.push(sizes::Download { app: "shell".into(), kind: Kind::Shell, base_url: format!("/shell/{hash}/"), files });
             }
             Kind::App | Kind::Fixture => {
                 let mut files = read_tree(&bound)?;
@@ -131,7 +133,7 @@ pub(crate) fn build() -> anyhow::Result<Built> {
                 if c.kind == Kind::App {
                     first_load.add_app(&name, &dir, &manifest);
                 }
-                rows.push(sizes::measure(&name, c.kind, &files));
+                downloads.push(sizes::Download::app(&name, c.kind, &dir, &manifest, files));
                 index.insert(name, dir);
             }
         }
@@ -146,12 +148,15 @@ pub(crate) fn build() -> anyhow::Result<Built> {
         if s.kind == Kind::App {
             first_load.add_app(&name, &dir, &manifest);
         }
-        rows.push(sizes::measure(&name, s.kind, &files));
+        downloads.push(sizes::Download::app(&name, s.kind, &dir, &manifest, files));
         index.insert(name, dir);
     }
     fs::write(dist.join("index.json"), serde_json::to_vec_pretty(&index)?)?;
+    let public = paths::root().join("public");
+    let assets = tokio::runtime::Builder::new_current_thread().build()?.block_on(tessera_host::assets::Assets::load(&dist, &public))?;
+    let rows = sizes::measure_all(&downloads, assets.dictionaries());
     sizes::print_and_save(&rows, &dist.join("sizes.json"))?;
-    let first_load_bytes = first_load.brotli(&dist, &paths::root().join("public"), &rows)?;
+    let first_load_bytes = first_load.transferred(&assets, &public, &rows)?;
     let budgets = budgets::check(&budgets::Budgets::load(&paths::root())?, &rows, first_load_bytes);
     println!("\nSize budgets ({}; the first load is index.html + styles.css + shell + {}):\n\n{}", budgets::FILE, first_load.apps().join(" + "), budgets.table());
     eprintln!("xtask: built {} apps into {} in {:.1?}", index.len(), dist.display(), started.elapsed());

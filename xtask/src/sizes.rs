@@ -1,4 +1,8 @@
-//! The size table: raw, gzip and brotli bytes per app (what a browser transfers).
+//! The size table: raw, gzip, brotli and transferred bytes per app.
+//!
+//! Transferred is what the host sends a browser with Compression Dictionary Transport (Chromium)
+//! once the shell has loaded: app wasm and JS compressed against the shell's (`dcb`), the rest
+//! brotli. Browsers without it get the brotli column. The host's own encoder computes both.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -7,6 +11,9 @@ use std::path::Path;
 use anyhow::Context;
 use serde::Serialize;
 use serde_json::{Value, json};
+
+use tessera_host::assets::Assets;
+use tessera_host::encoding::{self, Dictionary};
 
 use crate::build::Kind;
 
@@ -18,6 +25,7 @@ pub(crate) struct Row {
     pub(crate) raw: usize,
     pub(crate) gzip: usize,
     pub(crate) brotli: usize,
+    pub(crate) transferred: usize,
 }
 
 fn gzip(bytes: &[u8]) -> usize {
@@ -26,35 +34,61 @@ fn gzip(bytes: &[u8]) -> usize {
     encoder.finish().expect("writing to memory").len()
 }
 
-pub(crate) fn brotli(bytes: &[u8]) -> usize {
-    let mut out = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
-    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).expect("writing to memory");
-    out.len()
+fn brotli(bytes: &[u8]) -> usize {
+    encoding::brotli(bytes).len()
 }
 
-/// Measures the files a browser downloads for an app (wasm, JS, CSS; not `mfe.json`).
-pub(crate) fn measure(app: &str, kind: Kind, files: &BTreeMap<String, Vec<u8>>) -> Row {
-    let mut row = Row { app: app.to_string(), kind, wasm_raw: 0, raw: 0, gzip: 0, brotli: 0 };
-    for (path, bytes) in files {
-        if path == "mfe.json" {
-            continue;
-        }
-        if path.ends_with(".wasm") {
-            row.wasm_raw += bytes.len();
-        }
-        row.raw += bytes.len();
-        row.gzip += gzip(bytes);
-        row.brotli += brotli(bytes);
+/// The files a browser downloads for an app (wasm, JS, CSS; not `mfe.json`), and the URL they
+/// are served under.
+pub(crate) struct Download {
+    pub(crate) app: String,
+    pub(crate) kind: Kind,
+    /// `/shell/<hash>/` or `/apps/<name>/<version>-<hash>/`.
+    pub(crate) base_url: String,
+    pub(crate) files: BTreeMap<String, Vec<u8>>,
+}
+
+impl Download {
+    /// A micro-app or fixture written to `dir` (`apps/<name>-<hash>`) with its manifest.
+    pub(crate) fn app(name: &str, kind: Kind, dir: &str, manifest: &Value, files: BTreeMap<String, Vec<u8>>) -> Self {
+        Self { app: name.to_string(), kind, base_url: format!("{}/", app_base_url(name, dir, manifest)), files }
     }
-    row
+
+    /// Measures every file, raw and as each encoding the host serves it in.
+    pub(crate) fn measure(&self, dictionaries: &[Dictionary]) -> Row {
+        let mut row = Row { app: self.app.clone(), kind: self.kind, wasm_raw: 0, raw: 0, gzip: 0, brotli: 0, transferred: 0 };
+        for (path, bytes) in self.files.iter().filter(|(path, _)| *path != "mfe.json") {
+            if path.ends_with(".wasm") {
+                row.wasm_raw += bytes.len();
+            }
+            row.raw += bytes.len();
+            row.gzip += gzip(bytes);
+            row.brotli += brotli(bytes);
+            row.transferred += encoding::transferred_bytes(&format!("{}{path}", self.base_url), bytes, dictionaries);
+        }
+        row
+    }
+}
+
+/// Measures every download, in parallel (brotli at quality 11 takes most of a second per file).
+pub(crate) fn measure_all(downloads: &[Download], dictionaries: &[Dictionary]) -> Vec<Row> {
+    std::thread::scope(|scope| {
+        let measuring: Vec<_> = downloads.iter().map(|d| scope.spawn(move || d.measure(dictionaries))).collect();
+        measuring.into_iter().map(|m| m.join().expect("measuring does not panic")).collect()
+    })
+}
+
+/// The URL the host's composition gives an app's files: `/apps/<name>/<version>-<hash>`.
+fn app_base_url(name: &str, dir: &str, manifest: &Value) -> String {
+    let hash = dir.rsplit_once('-').map_or("", |(_, hash)| hash);
+    format!("/apps/{name}/{}-{hash}", manifest["version"].as_str().unwrap_or_default())
 }
 
 pub(crate) fn print_and_save(rows: &[Row], path: &Path) -> anyhow::Result<()> {
-    println!("| app | wasm raw | total raw | gzip | brotli |");
-    println!("|---|---:|---:|---:|---:|");
+    println!("| app | wasm raw | total raw | gzip | brotli | transferred (shell as dictionary) |");
+    println!("|---|---:|---:|---:|---:|---:|");
     for r in rows {
-        println!("| {} | {} | {} | {} | {} |", r.app, r.wasm_raw, r.raw, r.gzip, r.brotli);
+        println!("| {} | {} | {} | {} | {} | {} |", r.app, r.wasm_raw, r.raw, r.gzip, r.brotli, r.transferred);
     }
     std::fs::write(path, serde_json::to_vec_pretty(rows)?)?;
     Ok(())
@@ -72,10 +106,8 @@ pub(crate) struct FirstLoad {
 impl FirstLoad {
     /// Notes a micro-app built into `dir` (`apps/<name>-<hash>`) with its completed manifest.
     pub(crate) fn add_app(&mut self, name: &str, dir: &str, manifest: &Value) {
-        let hash = dir.rsplit_once('-').map_or("", |(_, hash)| hash);
-        let (version, entry) = (manifest["version"].as_str().unwrap_or_default(), manifest["entry"].as_str().unwrap_or_default());
-        // The URL the host's composition gives the app (`/apps/<name>/<version>-<hash>/…`).
-        self.imports.insert(name.to_string(), format!("/apps/{name}/{version}-{hash}/{entry}"));
+        let entry = manifest["entry"].as_str().unwrap_or_default();
+        self.imports.insert(name.to_string(), format!("{}/{entry}", app_base_url(name, dir, manifest)));
         let activation = &manifest["activation"];
         let at_root = activation["routes"].as_array().is_some_and(|routes| routes.iter().any(|r| r == "/"));
         if activation["kind"] == "always" || at_root {
@@ -83,15 +115,13 @@ impl FirstLoad {
         }
     }
 
-    /// Brotli bytes of the first load, from the measured rows and the public files.
-    pub(crate) fn brotli(&self, dist: &Path, public: &Path, rows: &[Row]) -> anyhow::Result<usize> {
-        let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-        let assets = runtime.block_on(tessera_host::assets::Assets::load(dist, public))?;
+    /// Bytes the first load transfers, from the measured rows and the public files.
+    pub(crate) fn transferred(&self, assets: &Assets, public: &Path, rows: &[Row]) -> anyhow::Result<usize> {
         let page = assets.render_index(&json!({ "imports": self.imports }), "first-load");
         let css = std::fs::read(public.join("styles.css")).with_context(|| format!("reading {}", public.join("styles.css").display()))?;
         let mut total = brotli(page.as_bytes()) + brotli(&css);
         for app in std::iter::once("shell").chain(self.apps.iter().map(String::as_str)) {
-            total += rows.iter().find(|r| r.app == app).with_context(|| format!("no size for {app}"))?.brotli;
+            total += rows.iter().find(|r| r.app == app).with_context(|| format!("no size for {app}"))?.transferred;
         }
         Ok(total)
     }

@@ -75,6 +75,11 @@ impl Assets {
         Ok(Self { template, shell_entry: shell.entry, shell_dir, public_dir: public_dir.to_path_buf(), shell_files, public_files, dictionaries })
     }
 
+    /// The files offered as compression dictionaries.
+    pub fn dictionaries(&self) -> &[Dictionary] {
+        &self.dictionaries
+    }
+
     /// The URL of the shell's wasm, next to its entry.
     pub fn shell_wasm_url(&self) -> String {
         self.shell_entry.replace(".js", "_bg.wasm")
@@ -245,7 +250,7 @@ async fn send_bundle_file(path: &Path, url: &str, assets: &Assets, headers: &Hea
         return ApiError::NotFound("no such file".into()).into_response();
     };
     let (encoding, dictionary) = encoding::negotiate(headers, url, &assets.dictionaries);
-    let body = encoding::encoded(bytes.into(), encoding, dictionary).await;
+    let (encoding, body) = encoding::encoded(bytes.into(), encoding, dictionary).await;
     let mut response = Response::new(Body::from(axum::body::Bytes::from_owner(body)));
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));

@@ -128,6 +128,20 @@ pub fn negotiate<'a>(headers: &HeaderMap, path: &str, dictionaries: &'a [Diction
     if accepted.contains(&"br") { (Encoding::Brotli, None) } else { (Encoding::Identity, None) }
 }
 
+/// Bytes on the wire for a bundle file at `path`, for a browser that holds every dictionary
+/// (as one does once the shell has loaded): `dcb` where a dictionary applies, else `br`.
+/// What the size budgets count (`cargo xtask build`).
+pub fn transferred_bytes(path: &str, bytes: &[u8], dictionaries: &[Dictionary]) -> usize {
+    if !compressible(path) {
+        return bytes.len();
+    }
+    let alone = brotli(bytes).len();
+    match dictionaries.iter().find(|d| d.applies_to(path)) {
+        Some(dictionary) => dictionary_brotli(bytes, &dictionary.bytes).len().min(alone),
+        None => alone,
+    }
+}
+
 /// Whether `path` could ever get `dcb`, so caches must keep responses apart by dictionary.
 pub fn varies_by_dictionary(path: &str, dictionaries: &[Dictionary]) -> bool {
     compressible(path) && dictionaries.iter().any(|d| d.applies_to(path))
@@ -171,14 +185,23 @@ struct Cache {
 
 static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Mutex::default);
 
-/// `bytes` encoded as `encoding` (with `dictionary` for `dcb`), computed once per content and
-/// dictionary; concurrent requests for the same file wait for the one computation.
-pub async fn encoded(bytes: Arc<[u8]>, encoding: Encoding, dictionary: Option<&Dictionary>) -> Arc<[u8]> {
-    let dictionary = match (encoding, dictionary) {
-        (Encoding::Identity, _) => return bytes,
-        (Encoding::Brotli, _) => None,
-        (Encoding::DictionaryBrotli, dictionary) => Some(dictionary.expect("dcb is negotiated with a dictionary").clone()),
-    };
+/// `bytes` encoded as negotiated, and the encoding the body is in: `dcb` falls back to `br`
+/// where the dictionary does not make the file smaller (small files, unrelated code).
+pub async fn encoded(bytes: Arc<[u8]>, encoding: Encoding, dictionary: Option<&Dictionary>) -> (Encoding, Arc<[u8]>) {
+    match (encoding, dictionary) {
+        (Encoding::Identity, _) => (Encoding::Identity, bytes),
+        (Encoding::DictionaryBrotli, Some(dictionary)) => {
+            let with_dictionary = cached(bytes.clone(), Some(dictionary.clone())).await;
+            let alone = cached(bytes, None).await;
+            if with_dictionary.len() < alone.len() { (Encoding::DictionaryBrotli, with_dictionary) } else { (Encoding::Brotli, alone) }
+        }
+        (Encoding::Brotli | Encoding::DictionaryBrotli, _) => (Encoding::Brotli, cached(bytes, None).await),
+    }
+}
+
+/// Brotli of `bytes` (against `dictionary` if any), computed once per content and dictionary;
+/// concurrent requests for the same file wait for the one computation.
+async fn cached(bytes: Arc<[u8]>, dictionary: Option<Dictionary>) -> Arc<[u8]> {
     let key = (sha256(&bytes), dictionary.as_ref().map(|d| d.hash));
     let cell = {
         let mut cache = CACHE.lock().expect("the encoding cache is never poisoned");
@@ -282,13 +305,28 @@ mod tests {
 
     #[tokio::test]
     async fn encodings_are_computed_once_per_content() {
-        let bytes: Arc<[u8]> = b"a bundle, content-addressed ".repeat(50).into();
-        let first = encoded(bytes.clone(), Encoding::Brotli, None).await;
-        let second = encoded(bytes.clone(), Encoding::Brotli, None).await;
+        let bytes: Arc<[u8]> = noise(4_000, 3).into();
+        let (encoding, first) = encoded(bytes.clone(), Encoding::Brotli, None).await;
+        assert_eq!(encoding, Encoding::Brotli);
+        let (_, second) = encoded(bytes.clone(), Encoding::Brotli, None).await;
         assert!(Arc::ptr_eq(&first, &second));
+        let (encoding, same) = encoded(bytes.clone(), Encoding::Identity, None).await;
+        assert_eq!(encoding, Encoding::Identity);
+        assert!(Arc::ptr_eq(&same, &bytes));
+    }
+
+    #[tokio::test]
+    async fn dcb_only_where_the_dictionary_makes_the_file_smaller() {
         let dictionary = shell_wasm();
-        let dcb = encoded(bytes.clone(), Encoding::DictionaryBrotli, Some(&dictionary)).await;
-        assert_eq!(dcb[4..36], dictionary.hash);
-        assert!(Arc::ptr_eq(&encoded(bytes.clone(), Encoding::Identity, None).await, &bytes));
+        let app: Arc<[u8]> = [dictionary.bytes[..6_000].to_vec(), noise(500, 4)].concat().into();
+        let (encoding, body) = encoded(app, Encoding::DictionaryBrotli, Some(&dictionary)).await;
+        assert_eq!(encoding, Encoding::DictionaryBrotli);
+        assert_eq!(body[4..36], dictionary.hash);
+        // Nothing in common with the dictionary: the dcb header would only add bytes.
+        let unrelated: Arc<[u8]> = b"export const tiny = 1;".to_vec().into();
+        let (encoding, body) = encoded(unrelated.clone(), Encoding::DictionaryBrotli, Some(&dictionary)).await;
+        assert_eq!(encoding, Encoding::Brotli);
+        assert_eq!(&body[..], &brotli(&unrelated)[..]);
+        assert_eq!(transferred_bytes("/apps/x/1/tiny.wasm", &unrelated, &[dictionary]), body.len());
     }
 }
