@@ -157,6 +157,21 @@ impl System {
         format!("{}{path}", self.url)
     }
 
+    /// Waits until the host has encoded every file of the current build (brotli 11, and `dcb`
+    /// against the shell), which it does in the background after starting and after a deploy;
+    /// until then a browser may get a file as the compression layer makes it.
+    pub async fn wait_encoded(&self) -> anyhow::Result<()> {
+        let started = Instant::now();
+        loop {
+            let health: serde_json::Value = reqwest::get(self.url("/health")).await?.error_for_status()?.json().await?;
+            if health["encodings_pending"] == 0 {
+                return Ok(());
+            }
+            anyhow::ensure!(started.elapsed() < Duration::from_secs(120), "the host is still encoding after 2 minutes: {health}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Kills the host abruptly: its runtime is shut down with everything it spawned
     /// (connections and sockets drop without a close frame, as with SIGKILL).
     pub fn kill_host(&mut self) {

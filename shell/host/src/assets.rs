@@ -22,7 +22,7 @@ use tessera_manifests::hash::bytes_hash;
 use tessera_manifests::manifest::check_file_path;
 
 use crate::AppState;
-use crate::encoding::{self, Dictionary};
+use crate::encoding::{self, Dictionary, Encoding};
 use crate::error::ApiError;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -121,6 +121,26 @@ pub fn router() -> Router<AppState> {
         .fallback(index)
 }
 
+/// Starts encoding every file of the current build (shell, public files, every app), so that
+/// browsers get brotli 11 and `dcb` from their first request on. Runs at startup and after each
+/// change of the composition; files already encoded are skipped.
+pub async fn prepare_encodings(state: &AppState) {
+    let assets = &state.assets;
+    let composition = state.store.composition();
+    let urls = assets.shell_files.iter().chain(&assets.public_files).chain(composition.apps.apps.iter().flat_map(|app| app.files.iter()));
+    for url in urls {
+        let path = match url.split('/').collect::<Vec<_>>().as_slice() {
+            ["", "shell", rest @ ..] => assets.shell_dir.join(rest.join("/")),
+            ["", "assets", rest @ ..] => assets.public_dir.join(rest.join("/")),
+            ["", "apps", name, version, rest @ ..] => state.store.version_dir(name, version).join(rest.join("/")),
+            _ => continue,
+        };
+        if let Ok(bytes) = tokio::fs::read(&path).await {
+            encoding::prepare(url, bytes.into(), &assets.dictionaries);
+        }
+    }
+}
+
 /// The shell's wasm as the dictionary for app wasm, its JS glue for app JS (Compression
 /// Dictionary Transport, see `encoding`). Apps are served under `/apps/`.
 async fn shell_dictionaries(shell_dir: &Path, entry: &str) -> Vec<Dictionary> {
@@ -139,14 +159,26 @@ fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
     headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
 }
 
-/// A response with an ETag that answers `If-None-Match` with 304.
+/// A response with an ETag that answers `If-None-Match` with 304; its body brotli-encoded (once
+/// per content, see `encoding`) for browsers that take brotli.
 fn revalidated(headers: &HeaderMap, etag: String, cache: &'static str, content_type: &str, body: Vec<u8>) -> Response {
     let etag = format!("\"{etag}\"");
-    let mut response = if etag_matches(headers, &etag) { StatusCode::NOT_MODIFIED.into_response() } else { body.into_response() };
+    let mut response = if etag_matches(headers, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let wanted = if encoding::accepts_brotli(headers) { Encoding::Brotli } else { Encoding::Identity };
+        let (encoding, body) = encoding::encoded_now(body.into(), wanted, None);
+        let mut response = Response::new(Body::from(axum::body::Bytes::from_owner(body)));
+        if let Some(value) = encoding::content_encoding(encoding) {
+            response.headers_mut().insert(header::CONTENT_ENCODING, value);
+        }
+        response
+    };
     let h = response.headers_mut();
     h.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex etag"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     h.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).expect("known content type"));
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     response
 }
 
@@ -156,7 +188,7 @@ fn json_response(headers: &HeaderMap, version: &str, kind: &str, value: &impl Se
 }
 
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    axum::Json(json!({ "status": "ok", "composition": state.store.composition().apps.version }))
+    axum::Json(json!({ "status": "ok", "composition": state.store.composition().apps.version, "encodings_pending": encoding::pending() }))
 }
 
 async fn apps_manifest(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -250,7 +282,7 @@ async fn send_bundle_file(path: &Path, url: &str, assets: &Assets, headers: &Hea
         return ApiError::NotFound("no such file".into()).into_response();
     };
     let (encoding, dictionary) = encoding::negotiate(headers, url, &assets.dictionaries);
-    let (encoding, body) = encoding::encoded(bytes.into(), encoding, dictionary).await;
+    let (encoding, body) = encoding::encoded_now(bytes.into(), encoding, dictionary);
     let mut response = Response::new(Body::from(axum::body::Bytes::from_owner(body)));
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));

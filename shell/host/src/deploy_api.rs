@@ -63,6 +63,7 @@ async fn deploy_app(State(state): State<AppState>, headers: HeaderMap, mut multi
     let outcome = state.store.deploy(files).await?;
     if outcome.changed {
         state.live.composition_changed(&outcome.composition);
+        tokio::spawn(async move { crate::assets::prepare_encodings(&state).await });
     }
     let status = if outcome.changed { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(outcome)))

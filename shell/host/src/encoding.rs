@@ -10,16 +10,19 @@
 //!   or more smaller. Browsers without dictionary support get `br`.
 //!
 //! Bundles are content-addressed and immutable, so encodings are cached by content hash, for
-//! the whole process: the same bytes always encode the same way.
+//! the whole process: the same bytes always encode the same way. One background thread computes
+//! them (started at startup and after each deploy); until one is ready, the file goes out as
+//! the response compression layer makes it.
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, mpsc};
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use base64::Engine;
 use sha2::{Digest, Sha256};
-use tokio::sync::OnceCell;
+use tokio::sync::Notify;
 
 /// Brotli quality and window: the densest brotli there is, the same settings the size budgets use.
 const QUALITY: u32 = 11;
@@ -119,7 +122,9 @@ pub fn negotiate<'a>(headers: &HeaderMap, path: &str, dictionaries: &'a [Diction
         return (Encoding::Identity, None);
     }
     let accepted = accepted_encodings(headers);
-    if accepted.contains(&"dcb") {
+    // dcb is brotli with a dictionary: every browser that takes it takes br, which is the
+    // fallback when the dcb body is not ready or not smaller.
+    if accepted.contains(&"dcb") && accepted.contains(&"br") {
         let held = headers.get("available-dictionary").and_then(|v| v.to_str().ok()).and_then(parse_available_dictionary);
         if let Some(dictionary) = held.and_then(|hash| dictionaries.iter().find(|d| d.hash == hash && d.applies_to(path))) {
             return (Encoding::DictionaryBrotli, Some(dictionary));
@@ -151,6 +156,11 @@ fn compressible(path: &str) -> bool {
     [".wasm", ".js", ".css", ".json", ".svg", ".html", ".txt"].iter().any(|ext| path.ends_with(ext))
 }
 
+/// Whether `Accept-Encoding` allows brotli.
+pub fn accepts_brotli(headers: &HeaderMap) -> bool {
+    accepted_encodings(headers).contains(&"br")
+}
+
 /// The encodings `Accept-Encoding` allows (`q=0` refuses one).
 fn accepted_encodings(headers: &HeaderMap) -> Vec<&str> {
     headers
@@ -176,54 +186,134 @@ fn parse_available_dictionary(value: &str) -> Option<Sha256Hash> {
 /// A file's content hash and, for `dcb`, the dictionary's.
 type Key = (Sha256Hash, Option<Sha256Hash>);
 
-/// Encoded bodies, each computed by the first request that needs it.
+/// One encoded body: computed once, in the background, by the encoder thread.
+#[derive(Default)]
+struct Entry {
+    body: OnceLock<Arc<[u8]>>,
+    started: AtomicBool,
+    done: Notify,
+}
+
 #[derive(Default)]
 struct Cache {
-    bodies: HashMap<Key, Arc<OnceCell<Arc<[u8]>>>>,
+    entries: HashMap<Key, Arc<Entry>>,
     bytes: usize,
 }
 
 static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Mutex::default);
 
-/// `bytes` encoded as negotiated, and the encoding the body is in: `dcb` falls back to `br`
-/// where the dictionary does not make the file smaller (small files, unrelated code).
-pub async fn encoded(bytes: Arc<[u8]>, encoding: Encoding, dictionary: Option<&Dictionary>) -> (Encoding, Arc<[u8]>) {
-    match (encoding, dictionary) {
-        (Encoding::Identity, _) => (Encoding::Identity, bytes),
-        (Encoding::DictionaryBrotli, Some(dictionary)) => {
-            let with_dictionary = cached(bytes.clone(), Some(dictionary.clone())).await;
-            let alone = cached(bytes, None).await;
-            if with_dictionary.len() < alone.len() { (Encoding::DictionaryBrotli, with_dictionary) } else { (Encoding::Brotli, alone) }
-        }
-        (Encoding::Brotli | Encoding::DictionaryBrotli, _) => (Encoding::Brotli, cached(bytes, None).await),
-    }
+/// Encodings queued or being computed (`/health` reports it).
+static PENDING: AtomicUsize = AtomicUsize::new(0);
+
+/// How many encodings are still being computed: until none are, some files go out as the
+/// response compression layer makes them.
+pub fn pending() -> usize {
+    PENDING.load(Ordering::Acquire)
 }
 
-/// Brotli of `bytes` (against `dictionary` if any), computed once per content and dictionary;
-/// concurrent requests for the same file wait for the one computation.
-async fn cached(bytes: Arc<[u8]>, dictionary: Option<Dictionary>) -> Arc<[u8]> {
-    let key = (sha256(&bytes), dictionary.as_ref().map(|d| d.hash));
-    let cell = {
+struct Job {
+    entry: Arc<Entry>,
+    bytes: Arc<[u8]>,
+    dictionary: Option<Dictionary>,
+}
+
+/// One thread encodes, a file at a time: brotli 11 takes most of a second per app, and requests
+/// (and the other core) must not wait behind it.
+static ENCODER: LazyLock<mpsc::Sender<Job>> = LazyLock::new(|| {
+    let (jobs, queue) = mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name("tessera-encoder".into())
+        .spawn(move || {
+            for job in queue {
+                let body: Arc<[u8]> = match &job.dictionary {
+                    Some(dictionary) => dictionary_brotli(&job.bytes, &dictionary.bytes),
+                    None => brotli(&job.bytes),
+                }
+                .into();
+                CACHE.lock().expect("the encoding cache is never poisoned").bytes += body.len();
+                let _ = job.entry.body.set(body);
+                job.entry.done.notify_waiters();
+                PENDING.fetch_sub(1, Ordering::AcqRel);
+            }
+        })
+        .expect("starting the encoder thread");
+    jobs
+});
+
+/// The entry for `bytes` (against `dictionary`), its encoding started if it was not.
+fn entry(bytes: &Arc<[u8]>, dictionary: Option<&Dictionary>) -> Arc<Entry> {
+    let key = (sha256(bytes), dictionary.map(|d| d.hash));
+    let entry = {
         let mut cache = CACHE.lock().expect("the encoding cache is never poisoned");
         if cache.bytes > CACHE_BYTES {
             *cache = Cache::default();
         }
-        cache.bodies.entry(key).or_default().clone()
+        cache.entries.entry(key).or_default().clone()
     };
-    let body = cell
-        .get_or_init(|| async move {
-            let body: Arc<[u8]> = tokio::task::spawn_blocking(move || match dictionary {
-                Some(dictionary) => dictionary_brotli(&bytes, &dictionary.bytes),
-                None => brotli(&bytes),
-            })
-            .await
-            .expect("compression does not panic")
-            .into();
-            CACHE.lock().expect("the encoding cache is never poisoned").bytes += body.len();
-            body
-        })
-        .await;
-    body.clone()
+    if !entry.started.swap(true, Ordering::AcqRel) {
+        let job = Job { entry: entry.clone(), bytes: bytes.clone(), dictionary: dictionary.cloned() };
+        PENDING.fetch_add(1, Ordering::AcqRel);
+        ENCODER.send(job).expect("the encoder thread runs for the whole process");
+    }
+    entry
+}
+
+async fn wait(entry: &Entry) -> Arc<[u8]> {
+    loop {
+        let done = entry.done.notified();
+        tokio::pin!(done);
+        done.as_mut().enable();
+        if let Some(body) = entry.body.get() {
+            return body.clone();
+        }
+        done.await;
+    }
+}
+
+/// The better of `dcb` and `br` (the dcb header and an unrelated dictionary can make small
+/// files larger).
+fn smaller(with_dictionary: Arc<[u8]>, alone: Arc<[u8]>) -> (Encoding, Arc<[u8]>) {
+    if with_dictionary.len() < alone.len() { (Encoding::DictionaryBrotli, with_dictionary) } else { (Encoding::Brotli, alone) }
+}
+
+/// `bytes` as negotiated if that encoding is ready, else as they are, left to the response
+/// compression layer, while the encoding is computed in the background for the next request.
+pub fn encoded_now(bytes: Arc<[u8]>, wanted: Encoding, dictionary: Option<&Dictionary>) -> (Encoding, Arc<[u8]>) {
+    let alone = || entry(&bytes, None).body.get().cloned();
+    let ready = match (wanted, dictionary) {
+        (Encoding::Identity, _) => None,
+        (Encoding::DictionaryBrotli, Some(dictionary)) => match (entry(&bytes, Some(dictionary)).body.get().cloned(), alone()) {
+            (Some(with_dictionary), Some(alone)) => Some(smaller(with_dictionary, alone)),
+            (None, Some(alone)) => Some((Encoding::Brotli, alone)),
+            _ => None,
+        },
+        (Encoding::Brotli | Encoding::DictionaryBrotli, _) => alone().map(|body| (Encoding::Brotli, body)),
+    };
+    ready.unwrap_or((Encoding::Identity, bytes))
+}
+
+/// `bytes` as negotiated, waiting for the encoding if it is not ready yet.
+pub async fn encoded(bytes: Arc<[u8]>, wanted: Encoding, dictionary: Option<&Dictionary>) -> (Encoding, Arc<[u8]>) {
+    match (wanted, dictionary) {
+        (Encoding::Identity, _) => (Encoding::Identity, bytes),
+        (Encoding::DictionaryBrotli, Some(dictionary)) => {
+            let (with_dictionary, alone) = (entry(&bytes, Some(dictionary)), entry(&bytes, None));
+            smaller(wait(&with_dictionary).await, wait(&alone).await)
+        }
+        (Encoding::Brotli | Encoding::DictionaryBrotli, _) => (Encoding::Brotli, wait(&entry(&bytes, None)).await),
+    }
+}
+
+/// Starts every encoding a file at `path` can be asked for (after a deploy, at startup), so
+/// that the first browsers already get them.
+pub fn prepare(path: &str, bytes: Arc<[u8]>, dictionaries: &[Dictionary]) {
+    if !compressible(path) {
+        return;
+    }
+    entry(&bytes, None);
+    for dictionary in dictionaries.iter().filter(|d| d.applies_to(path)) {
+        entry(&bytes, Some(dictionary));
+    }
 }
 
 /// The `Content-Encoding` value of an encoding (none for identity).
@@ -298,6 +388,8 @@ mod tests {
         // dcb refused or not offered.
         let refused = headers(&[("accept-encoding", "br, dcb;q=0"), ("available-dictionary", &available(&wasm))]);
         assert_eq!(negotiate(&refused, "/apps/nav/1.0.0/nav_bg.wasm", &dictionaries).0, Encoding::Brotli);
+        let no_brotli = headers(&[("accept-encoding", "gzip, dcb"), ("available-dictionary", &available(&wasm))]);
+        assert_eq!(negotiate(&no_brotli, "/apps/nav/1.0.0/nav_bg.wasm", &dictionaries).0, Encoding::Identity);
         assert_eq!(negotiate(&headers(&[("accept-encoding", "gzip")]), "/apps/nav/1.0.0/nav_bg.wasm", &dictionaries).0, Encoding::Identity);
         // Already compressed formats are left alone.
         assert_eq!(negotiate(&dcb, "/apps/nav/1.0.0/icon.png", &dictionaries).0, Encoding::Identity);
@@ -313,6 +405,28 @@ mod tests {
         let (encoding, same) = encoded(bytes.clone(), Encoding::Identity, None).await;
         assert_eq!(encoding, Encoding::Identity);
         assert!(Arc::ptr_eq(&same, &bytes));
+    }
+
+    #[tokio::test]
+    async fn a_request_never_waits_for_an_encoding_and_a_later_one_gets_it() {
+        let dictionary = shell_wasm();
+        let app: Arc<[u8]> = [dictionary.bytes[..6_000].to_vec(), noise(700, 5)].concat().into();
+        // Not prepared: the bytes go out as they are (the compression layer's business), and
+        // both encodings start in the background.
+        let (encoding, body) = encoded_now(app.clone(), Encoding::DictionaryBrotli, Some(&dictionary));
+        assert_eq!(encoding, Encoding::Identity);
+        assert!(Arc::ptr_eq(&body, &app));
+        let (_, ready) = encoded(app.clone(), Encoding::DictionaryBrotli, Some(&dictionary)).await;
+        let (encoding, body) = encoded_now(app.clone(), Encoding::DictionaryBrotli, Some(&dictionary));
+        assert_eq!(encoding, Encoding::DictionaryBrotli);
+        assert!(Arc::ptr_eq(&body, &ready));
+        // A browser without the dictionary gets the brotli body computed alongside.
+        assert_eq!(encoded_now(app.clone(), Encoding::Brotli, None).0, Encoding::Brotli);
+        // Prepared files are encoded before anyone asks.
+        let other: Arc<[u8]> = noise(3_000, 6).into();
+        prepare("/apps/x/1/x_bg.wasm", other.clone(), std::slice::from_ref(&dictionary));
+        encoded(other.clone(), Encoding::DictionaryBrotli, Some(&dictionary)).await;
+        assert_ne!(encoded_now(other, Encoding::DictionaryBrotli, Some(&dictionary)).0, Encoding::Identity);
     }
 
     #[tokio::test]

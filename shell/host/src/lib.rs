@@ -78,6 +78,10 @@ impl Application {
         let live = live::Gateway::new(config.live_window);
         tokio::spawn(live.clone().run(hub));
         let state = AppState { store, assets, deploy_token, http, auth, live };
+        tokio::spawn({
+            let state = state.clone();
+            async move { assets::prepare_encodings(&state).await }
+        });
         let body_limit = usize::try_from(config.max_app_bytes).unwrap_or(usize::MAX).saturating_add(1024 * 1024);
         let router = Router::new()
             .merge(deploy_api::router().layer(DefaultBodyLimit::max(body_limit)))
