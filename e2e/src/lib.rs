@@ -100,6 +100,9 @@ impl System {
         for name in APPS {
             system.deploy_app(name).await?;
         }
+        // Browsers then get the build as the host serves it for good (brotli 11, `dcb`), and
+        // the encoding is not competing with Chromium for the CPU during the test.
+        system.wait_encoded().await?;
         Ok(system)
     }
 
@@ -226,6 +229,35 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
+/// Starts chromedriver on a free port and waits until it is ready. The port is free when
+/// chosen but another test may take it first: then chromedriver exits, and it starts again
+/// on another port (a ready answer from anything else does not count).
+async fn start_chromedriver() -> anyhow::Result<(Child, String)> {
+    for _ in 0..5 {
+        let port = free_port()?;
+        let mut driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting chromedriver (apt-get install chromium chromium-driver)")?;
+        let url = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while driver.try_wait()?.is_none() {
+            let status = async { reqwest::get(format!("{url}/status")).await?.json::<serde_json::Value>().await };
+            if status.await.is_ok_and(|s| s["value"]["ready"] == true) {
+                return Ok((driver, url));
+            }
+            if started.elapsed() > Duration::from_secs(20) {
+                let _ = driver.kill();
+                bail!("chromedriver did not start");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    bail!("chromedriver exited five times: no free port for it")
+}
+
 /// Headless Chromium through its own chromedriver; both end when this is dropped.
 #[derive(Debug)]
 pub struct Browser {
@@ -260,21 +292,7 @@ impl Browser {
     async fn open_with(width: u32, height: u32, profile: tempfile::TempDir) -> anyhow::Result<Self> {
         // Several TLS backends are linked; chromedriver needs none, but rustls wants one chosen.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let port = free_port()?;
-        let driver = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting chromedriver (apt-get install chromium chromium-driver)")?;
-        let url = format!("http://127.0.0.1:{port}");
-        let started = Instant::now();
-        while reqwest::get(format!("{url}/status")).await.is_err() {
-            if started.elapsed() > Duration::from_secs(20) {
-                bail!("chromedriver did not start");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let (driver, url) = start_chromedriver().await?;
         let mut caps = serde_json::Map::new();
         let mut options = json!({
                 "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),

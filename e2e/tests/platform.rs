@@ -204,7 +204,6 @@ async fn the_layout_is_a_responsive_app_shell_at_390_and_1280_pixels() -> anyhow
 async fn apps_arrive_compressed_against_the_shell_and_run() -> anyhow::Result<()> {
     let dist = dist_or_skip!();
     let system = System::start(&dist).await?;
-    system.wait_encoded().await?;
     let http = reqwest::Client::new();
     let shell_wasm = system.url(&tessera_e2e::shell_wasm_url(&dist)?);
     let shell = http.get(&shell_wasm).header("accept-encoding", "br").send().await?.error_for_status()?;

@@ -510,10 +510,8 @@ async fn main() -> anyhow::Result<()> {
     // The whole system in one process, for the areas that drive Chromium.
     let system = if wanted("browser") || wanted("push") {
         let dist = tessera_e2e::dist().context("the browser and push benchmarks need the wasm build (TESSERA_DIST)")?;
-        let system = tessera_e2e::System::start(&dist).await?;
-        // Measure what browsers get once the host has encoded the build, not its first minute.
-        system.wait_encoded().await?;
-        Some(system)
+        // Started once the host has encoded the build: what browsers get for good.
+        Some(tessera_e2e::System::start(&dist).await?)
     } else {
         None
     };
