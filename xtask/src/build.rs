@@ -124,7 +124,7 @@ pub(crate) fn build() -> anyhow::Result<Built> {
                 files.insert("index.js".into(), entry_module(&c.lib_name()).into_bytes());
                 let mut styles = Vec::new();
                 if c.dir.join("style.css").exists() {
-                    files.insert("style.css".into(), fs::read(c.dir.join("style.css"))?);
+                    files.insert("style.css".into(), minify_css(&c.dir.join("style.css"), &tools.esbuild)?);
                     styles.push("style.css".to_string());
                 }
                 let fragment: Value = serde_json::from_slice(&fs::read(c.dir.join("mfe.json"))?).with_context(|| format!("{}/mfe.json", c.dir.display()))?;
@@ -314,6 +314,16 @@ fn minify_js(dir: &Path, esbuild: &Path) -> anyhow::Result<()> {
         bail!("esbuild failed on the JavaScript in {}", dir.display());
     }
     Ok(())
+}
+
+/// An app's stylesheet, minified (whitespace, comments, shorter colours and values: 20–30 %
+/// fewer bytes on the wire).
+fn minify_css(path: &Path, esbuild: &Path) -> anyhow::Result<Vec<u8>> {
+    let output = Command::new(esbuild).arg(path).args(["--minify", "--log-level=warning"]).output().context("running esbuild")?;
+    if !output.status.success() {
+        bail!("esbuild failed on {}: {}", path.display(), String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(output.stdout)
 }
 
 /// Reads a directory tree into relative path → bytes (skipping hidden files).
