@@ -1,4 +1,4 @@
-//! Content encoding of immutable bundles, done once per file instead of once per request.
+//! Content encoding of the files the host serves, done once per file instead of once per request.
 //!
 //! - `br`: brotli at quality 11, the bytes `size-budgets.toml` counts. The response compression
 //!   layer would compress each request again, at a lower quality.
@@ -6,8 +6,8 @@
 //!   the shell before any app, and every Leptos app repeats most of the shell's code (std, the
 //!   allocator, Leptos, serde, wasm-bindgen's glue). The shell's wasm and JS glue are announced as
 //!   dictionaries (`Use-As-Dictionary`) for the apps' wasm and JS; a browser that holds one sends
-//!   its SHA-256 in `Available-Dictionary` and gets the app file compressed against it, a third
-//!   or more smaller. Browsers without dictionary support get `br`.
+//!   its SHA-256 in `Available-Dictionary` and gets the app file compressed against it: a
+//!   quarter to two thirds smaller than `br`. Browsers without dictionary support get `br`.
 //!
 //! Bundles are content-addressed and immutable, so encodings are cached by content hash, for
 //! the whole process: the same bytes always encode the same way. One background thread computes
@@ -240,9 +240,10 @@ static ENCODER: LazyLock<mpsc::Sender<Job>> = LazyLock::new(|| {
     jobs
 });
 
-/// The entry for `bytes` (against `dictionary`), its encoding started if it was not.
-fn entry(bytes: &Arc<[u8]>, dictionary: Option<&Dictionary>) -> Arc<Entry> {
-    let key = (sha256(bytes), dictionary.map(|d| d.hash));
+/// The entry for `bytes` (whose hash is `hash`) against `dictionary`, its encoding started if
+/// it was not.
+fn entry(hash: Sha256Hash, bytes: &Arc<[u8]>, dictionary: Option<&Dictionary>) -> Arc<Entry> {
+    let key = (hash, dictionary.map(|d| d.hash));
     let entry = {
         let mut cache = CACHE.lock().expect("the encoding cache is never poisoned");
         if cache.bytes > CACHE_BYTES {
@@ -279,10 +280,14 @@ fn smaller(with_dictionary: Arc<[u8]>, alone: Arc<[u8]>) -> (Encoding, Arc<[u8]>
 /// `bytes` as negotiated if that encoding is ready, else as they are, left to the response
 /// compression layer, while the encoding is computed in the background for the next request.
 pub fn encoded_now(bytes: Arc<[u8]>, wanted: Encoding, dictionary: Option<&Dictionary>) -> (Encoding, Arc<[u8]>) {
-    let alone = || entry(&bytes, None).body.get().cloned();
+    if wanted == Encoding::Identity {
+        return (Encoding::Identity, bytes);
+    }
+    let hash = sha256(&bytes);
+    let alone = || entry(hash, &bytes, None).body.get().cloned();
     let ready = match (wanted, dictionary) {
         (Encoding::Identity, _) => None,
-        (Encoding::DictionaryBrotli, Some(dictionary)) => match (entry(&bytes, Some(dictionary)).body.get().cloned(), alone()) {
+        (Encoding::DictionaryBrotli, Some(dictionary)) => match (entry(hash, &bytes, Some(dictionary)).body.get().cloned(), alone()) {
             (Some(with_dictionary), Some(alone)) => Some(smaller(with_dictionary, alone)),
             (None, Some(alone)) => Some((Encoding::Brotli, alone)),
             _ => None,
@@ -294,13 +299,14 @@ pub fn encoded_now(bytes: Arc<[u8]>, wanted: Encoding, dictionary: Option<&Dicti
 
 /// `bytes` as negotiated, waiting for the encoding if it is not ready yet.
 pub async fn encoded(bytes: Arc<[u8]>, wanted: Encoding, dictionary: Option<&Dictionary>) -> (Encoding, Arc<[u8]>) {
+    let hash = sha256(&bytes);
     match (wanted, dictionary) {
         (Encoding::Identity, _) => (Encoding::Identity, bytes),
         (Encoding::DictionaryBrotli, Some(dictionary)) => {
-            let (with_dictionary, alone) = (entry(&bytes, Some(dictionary)), entry(&bytes, None));
+            let (with_dictionary, alone) = (entry(hash, &bytes, Some(dictionary)), entry(hash, &bytes, None));
             smaller(wait(&with_dictionary).await, wait(&alone).await)
         }
-        (Encoding::Brotli | Encoding::DictionaryBrotli, _) => (Encoding::Brotli, wait(&entry(&bytes, None)).await),
+        (Encoding::Brotli | Encoding::DictionaryBrotli, _) => (Encoding::Brotli, wait(&entry(hash, &bytes, None)).await),
     }
 }
 
@@ -310,9 +316,10 @@ pub fn prepare(path: &str, bytes: Arc<[u8]>, dictionaries: &[Dictionary]) {
     if !compressible(path) {
         return;
     }
-    entry(&bytes, None);
+    let hash = sha256(&bytes);
+    entry(hash, &bytes, None);
     for dictionary in dictionaries.iter().filter(|d| d.applies_to(path)) {
-        entry(&bytes, Some(dictionary));
+        entry(hash, &bytes, Some(dictionary));
     }
 }
 
