@@ -186,6 +186,9 @@ self.addEventListener("message", (event) => {
     case "hello":
       event.waitUntil(
         ready.then(async () => {
+          // A page whose navigation began while this worker was activating misses the claim of
+          // `activate` and would stay uncontrolled (no offline answers) until its next load.
+          await self.clients.claim();
           await countEntries();
           if (event.source) event.source.postMessage({ type: "state", state: { ...state } });
           if (state.pending > 0) replaySoon();

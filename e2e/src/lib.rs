@@ -356,10 +356,18 @@ impl Browser {
                 .eval("return !!navigator.serviceWorker.controller && !!window.tessera?.offline?.().version")
                 .await?;
             if ready == Value::Bool(true) {
+                log(&format!("the service worker took over and precached after {:?} of waiting", started.elapsed()));
                 return Ok(());
             }
             if started.elapsed() > PATIENCE {
-                bail!("the service worker did not take over and precache within {PATIENCE:?}");
+                let script = "const done = arguments[0]; \
+                    navigator.serviceWorker.getRegistration().then((r) => done({ \
+                      controller: !!navigator.serviceWorker.controller, \
+                      installing: r?.installing?.state ?? null, waiting: r?.waiting?.state ?? null, \
+                      active: r?.active?.state ?? null, state: window.tessera?.offline?.() }), \
+                    (e) => done(String(e)));";
+                let seen = self.client.execute_async(script, vec![]).await?;
+                bail!("the service worker did not take over and precache within {PATIENCE:?}; the page saw {seen}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
