@@ -149,8 +149,10 @@ async fn finish_with_cart(state: &BffState, mut command: Command, user_id: &str)
 #[tracing::instrument(skip_all, fields(user = %caller.user_id))]
 async fn show_cart(State(state): State<BffState>, caller: Caller, headers: HeaderMap) -> Result<Response, ApiError> {
     caller.require(roles::CUSTOMER)?;
-    let mut conn = state.store.pool.acquire().await?;
-    let cart = load_cart(&mut conn, &caller.user_id).await?;
+    // The cart and its priced lines from one state of the store.
+    let mut tx = state.store.snapshot().await?;
+    let cart = load_cart(&mut tx, &caller.user_id).await?;
+    tx.commit().await?;
     Ok(cached_json(&headers, &cart, Cache::Private, cart.as_of))
 }
 

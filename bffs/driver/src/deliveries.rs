@@ -108,15 +108,18 @@ async fn finish_with_order(state: &BffState, command: Command, order: Order) -> 
 #[tracing::instrument(skip_all, fields(user = %caller.user_id))]
 async fn list_deliveries(State(state): State<BffState>, caller: Caller, headers: HeaderMap) -> Result<Response, ApiError> {
     caller.require(roles::DRIVER)?;
-    let available = sqlx::query("SELECT body, updated_at FROM deliveries WHERE driver_id IS NULL ORDER BY ready_at, id").fetch_all(&state.store.pool).await?;
+    // Both lists from one state of the view: a claim moves an order from one to the other.
+    let mut tx = state.store.snapshot().await?;
+    let available = sqlx::query("SELECT body, updated_at FROM deliveries WHERE driver_id IS NULL ORDER BY ready_at, id").fetch_all(&mut *tx).await?;
     let mine = sqlx::query(
         "SELECT body, updated_at FROM deliveries WHERE driver_id = $1 \
          ORDER BY CASE WHEN status = $2 THEN 1 ELSE 0 END, ready_at, id",
     )
     .bind(&caller.user_id)
     .bind(OrderStatus::Delivered.as_str())
-    .fetch_all(&state.store.pool)
+    .fetch_all(&mut *tx)
     .await?;
+    tx.commit().await?;
     let as_of = available.iter().chain(&mine).map(|row| row.get::<i64, _>(1)).max().unwrap_or(0);
     let orders = |rows: &[sqlx::any::AnyRow]| rows.iter().map(|row| read_order(&row.get::<String, _>(0))).collect::<Result<Vec<_>, _>>();
     let view = DeliveriesView { available: orders(&available)?, mine: orders(&mine)?, as_of };

@@ -8,9 +8,9 @@ use axum::Router;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 use tessera_bff_kit::queries::{Cache, cached_json};
-use tessera_bff_kit::{ApiError, BffState};
+use tessera_bff_kit::{ApiError, BffState, Tx};
 use tessera_contracts::food::MenuItem;
 
 /// Menus change rarely and are the same for everybody: shared caches may keep them briefly.
@@ -90,12 +90,12 @@ fn parameter(field: &str, value: Option<String>, max: usize) -> Result<String, A
 }
 
 /// When the view last changed (epoch ms): everything, or one restaurant's part of it.
-async fn as_of(pool: &AnyPool, restaurant: Option<&str>) -> Result<i64, sqlx::Error> {
+async fn as_of(tx: &mut Tx, restaurant: Option<&str>) -> Result<i64, sqlx::Error> {
     let id = restaurant.unwrap_or_default();
     let restaurants: Option<i64> =
-        sqlx::query("SELECT MAX(updated_at) FROM restaurants WHERE $1 = '' OR id = $1").bind(id).fetch_one(pool).await?.get(0);
+        sqlx::query("SELECT MAX(updated_at) FROM restaurants WHERE $1 = '' OR id = $1").bind(id).fetch_one(&mut **tx).await?.get(0);
     let items: Option<i64> =
-        sqlx::query("SELECT MAX(updated_at) FROM menu_items WHERE $1 = '' OR restaurant_id = $1").bind(id).fetch_one(pool).await?.get(0);
+        sqlx::query("SELECT MAX(updated_at) FROM menu_items WHERE $1 = '' OR restaurant_id = $1").bind(id).fetch_one(&mut **tx).await?.get(0);
     Ok(restaurants.unwrap_or(0).max(items.unwrap_or(0)))
 }
 
@@ -103,6 +103,7 @@ async fn as_of(pool: &AnyPool, restaurant: Option<&str>) -> Result<i64, sqlx::Er
 async fn list_restaurants(State(state): State<BffState>, Query(query): Query<SearchQuery>, headers: HeaderMap) -> Result<Response, ApiError> {
     let q = parameter("q", query.q, 100)?.to_lowercase();
     let cuisine = parameter("cuisine", query.cuisine, 100)?;
+    let mut tx = state.store.snapshot().await?;
     // LOWER(...) LIKE: case-insensitive on both SQLite and PostgreSQL (ILIKE is PostgreSQL's).
     let rows = sqlx::query(&format!(
         "{RESTAURANT_CARDS} WHERE ($1 = '' \
@@ -115,13 +116,14 @@ async fn list_restaurants(State(state): State<BffState>, Query(query): Query<Sea
     .bind(&q)
     .bind(contains_pattern(&q))
     .bind(&cuisine)
-    .fetch_all(&state.store.pool)
+    .fetch_all(&mut *tx)
     .await?;
     let restaurants: Vec<RestaurantView> = rows.iter().map(restaurant_from_row).collect();
     // Every cuisine, not only the matching ones: the app offers them as filters.
     let cuisines: Vec<String> =
-        sqlx::query("SELECT DISTINCT cuisine FROM restaurants ORDER BY cuisine").fetch_all(&state.store.pool).await?.iter().map(|r| r.get(0)).collect();
-    let as_of = as_of(&state.store.pool, None).await?;
+        sqlx::query("SELECT DISTINCT cuisine FROM restaurants ORDER BY cuisine").fetch_all(&mut *tx).await?.iter().map(|r| r.get(0)).collect();
+    let as_of = as_of(&mut tx, None).await?;
+    tx.commit().await?;
     Ok(cached_json(&headers, &json!({ "restaurants": restaurants, "cuisines": cuisines, "asOf": as_of }), CACHE, as_of))
 }
 
@@ -131,9 +133,11 @@ async fn get_restaurant(State(state): State<BffState>, Path(id): Path<String>, h
     if !valid {
         return Err(ApiError::invalid("id", "must be 1 to 64 letters, digits, `-` or `_`"));
     }
+    // The card (its dish count) and the dishes from one state of the view.
+    let mut tx = state.store.snapshot().await?;
     let restaurant = sqlx::query(&format!("{RESTAURANT_CARDS} WHERE r.id = $1"))
         .bind(&id)
-        .fetch_optional(&state.store.pool)
+        .fetch_optional(&mut *tx)
         .await?
         .map(|row| restaurant_from_row(&row))
         .ok_or_else(|| ApiError::NotFound(format!("No restaurant `{id}`.")))?;
@@ -142,7 +146,7 @@ async fn get_restaurant(State(state): State<BffState>, Path(id): Path<String>, h
          FROM menu_items WHERE restaurant_id = $1 AND removed = 0 ORDER BY position, name, id",
     )
     .bind(&id)
-    .fetch_all(&state.store.pool)
+    .fetch_all(&mut *tx)
     .await?;
     // Categories come in the order of their first dish, so the owner's positions order both.
     let mut categories: Vec<CategoryView> = Vec::new();
@@ -163,6 +167,7 @@ async fn get_restaurant(State(state): State<BffState>, Path(id): Path<String>, h
             None => categories.push(CategoryView { name: item.category.clone(), items: vec![item] }),
         }
     }
-    let as_of = as_of(&state.store.pool, Some(&id)).await?;
+    let as_of = as_of(&mut tx, Some(&id)).await?;
+    tx.commit().await?;
     Ok(cached_json(&headers, &json!({ "restaurant": restaurant, "categories": categories, "asOf": as_of }), CACHE, as_of))
 }

@@ -59,15 +59,18 @@ async fn list_orders(State(state): State<BffState>, caller: Caller, headers: Hea
 async fn show_order(State(state): State<BffState>, caller: Caller, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
     caller.require(roles::CUSTOMER)?;
     check_id("id", &id)?;
+    // The order and its timeline from one state of the view.
+    let mut tx = state.store.snapshot().await?;
     // Someone else's order answers exactly like a missing one: its existence is not the caller's business.
     let row = sqlx::query("SELECT body, as_of FROM orders WHERE id = $1 AND customer_id = $2")
         .bind(&id)
         .bind(&caller.user_id)
-        .fetch_optional(&state.store.pool)
+        .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("You have no order {id}.")))?;
     let (order, as_of) = (read_order(&row.get::<String, _>(0))?, row.get::<i64, _>(1));
-    let steps = sqlx::query("SELECT status, at FROM order_timeline WHERE order_id = $1 ORDER BY rank, at").bind(&id).fetch_all(&state.store.pool).await?;
+    let steps = sqlx::query("SELECT status, at FROM order_timeline WHERE order_id = $1 ORDER BY rank, at").bind(&id).fetch_all(&mut *tx).await?;
+    tx.commit().await?;
     let timeline = steps
         .iter()
         .map(|step| {

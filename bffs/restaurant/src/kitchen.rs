@@ -95,9 +95,11 @@ async fn list_orders(State(state): State<BffState>, caller: Caller, Query(query)
         Some("all") => "ORDER BY placed_at DESC, id",
         Some(_) => return Err(ApiError::invalid("scope", "must be `open` or `all`")),
     };
+    // The orders and their as-of time from one state of the view.
+    let mut tx = state.store.snapshot().await?;
     let rows = sqlx::query(&format!("SELECT order_json FROM kitchen_orders WHERE {MINE} {filter}"))
         .bind(&caller.user_id)
-        .fetch_all(&state.store.pool)
+        .fetch_all(&mut *tx)
         .await?;
     let orders = rows
         .iter()
@@ -107,9 +109,10 @@ async fn list_orders(State(state): State<BffState>, caller: Caller, Query(query)
     // Over all of the caller's orders, so an order leaving the open list moves it too.
     let as_of: Option<i64> = sqlx::query(&format!("SELECT MAX(updated_at) FROM kitchen_orders WHERE {MINE}"))
         .bind(&caller.user_id)
-        .fetch_one(&state.store.pool)
+        .fetch_one(&mut *tx)
         .await?
         .get(0);
+    tx.commit().await?;
     let as_of = as_of.unwrap_or(0);
     Ok(cached_json(&headers, &json!({ "orders": orders, "asOf": as_of }), Cache::Private, as_of))
 }

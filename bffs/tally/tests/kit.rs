@@ -330,6 +330,31 @@ async fn a_hub_outage_delays_events_but_loses_none(b: &mut Backend) -> anyhow::R
     bff.stop().await
 }
 
+/// A query of several statements reads inside `Store::snapshot`: a write committed between
+/// its statements must not show in the later ones.
+async fn a_snapshot_sees_one_state_of_the_store(backend: &Backend) -> anyhow::Result<()> {
+    let store = tessera_bff_kit::Store::connect(&backend.database_url().await?).await?;
+    sqlx::query("CREATE TABLE dishes (id TEXT PRIMARY KEY)").execute(&store.pool).await?;
+    sqlx::query("INSERT INTO dishes (id) VALUES ('margherita')").execute(&store.pool).await?;
+    let count = "SELECT COUNT(*) FROM dishes";
+
+    let mut snapshot = store.snapshot().await?;
+    let before: i64 = sqlx::query_scalar(count).fetch_one(&mut *snapshot).await?;
+    sqlx::query("INSERT INTO dishes (id) VALUES ('carbonara')").execute(&store.pool).await?;
+    let still: i64 = sqlx::query_scalar(count).fetch_one(&mut *snapshot).await?;
+    snapshot.commit().await?;
+    let after: i64 = sqlx::query_scalar(count).fetch_one(&store.pool).await?;
+    ensure!((before, still, after) == (1, 1, 2), "counts before, inside and after the snapshot: {before}, {still}, {after}");
+
+    // A snapshot is for reading.
+    if store.dialect == tessera_bff_kit::Dialect::Postgres {
+        let mut snapshot = store.snapshot().await?;
+        let write = sqlx::query("INSERT INTO dishes (id) VALUES ('tiramisu')").execute(&mut *snapshot).await;
+        ensure!(write.is_err(), "a write inside a PostgreSQL snapshot was accepted");
+    }
+    Ok(())
+}
+
 async fn suite(mut backend: Backend) {
     tessera_bff_kit::init_tracing();
     macro_rules! run {
@@ -345,7 +370,8 @@ async fn suite(mut backend: Backend) {
         events_flow_from_the_outbox_to_the_view_and_metrics_count_them,
         duplicated_and_reordered_deliveries_leave_the_view_correct,
         a_poison_event_produces_exactly_one_fault_and_the_stream_moves_on,
-        a_replay_rebuilds_the_same_view
+        a_replay_rebuilds_the_same_view,
+        a_snapshot_sees_one_state_of_the_store
     );
     if let Err(error) = a_hub_outage_delays_events_but_loses_none(&mut backend).await {
         panic!("[{}] a_hub_outage_delays_events_but_loses_none: {error:#}", backend.name);

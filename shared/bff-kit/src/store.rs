@@ -86,6 +86,18 @@ impl Store {
         }
     }
 
+    /// Begins a read-only transaction that sees one state of the store: a query made of
+    /// several statements (a card and its items, an order and its timeline) must not show
+    /// half of a view change the listener commits meanwhile. SQLite in WAL mode keeps the
+    /// snapshot of a transaction's first read; PostgreSQL needs `REPEATABLE READ` for that
+    /// (`READ COMMITTED` takes a new snapshot per statement).
+    pub async fn snapshot(&self) -> Result<Tx, sqlx::Error> {
+        match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN DEFERRED").await,
+            Dialect::Postgres => self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await,
+        }
+    }
+
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(drop)
     }
