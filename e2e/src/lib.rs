@@ -110,7 +110,7 @@ impl System {
     pub async fn start_empty(dist: &Path) -> anyhow::Result<Self> {
         let data = tempfile::tempdir()?;
         let idp = Arc::new(DevIdp::start(DevIdpConfig::loopback(data.path().to_path_buf())).await?);
-        let mut config = Config::for_dirs(data.path().to_path_buf(), dist.to_path_buf(), workspace_root().join("public"));
+        let mut config = Config::for_dirs(data.path().to_path_buf(), dist.to_path_buf(), dist.join("public"));
         config.deploy_token = Some(Secret::new("e2e-token"));
         config.oidc_issuer = Some(idp.issuer().to_string());
         config.oidc_client_id = idp.config().client_id.clone();

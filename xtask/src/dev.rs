@@ -89,7 +89,7 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
             .env("TESSERA_ADDR", &args.addr)
             .env("TESSERA_DATA_DIR", &data_dir)
             .env("TESSERA_DIST", &dist)
-            .env("TESSERA_PUBLIC_DIR", paths::root().join("public"))
+            .env("TESSERA_PUBLIC_DIR", dist.join("public"))
             .env("OIDC_ISSUER", &issuer)
             .env("OIDC_CLIENT_ID", DEV_CLIENT_ID)
             .env("OIDC_CLIENT_SECRET", DEV_CLIENT_SECRET)
