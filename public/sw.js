@@ -188,7 +188,8 @@ self.addEventListener("message", (event) => {
         ready.then(async () => {
           // A page whose navigation began while this worker was activating misses the claim of
           // `activate` and would stay uncontrolled (no offline answers) until its next load.
-          await self.clients.claim();
+          // A worker being replaced can no longer claim; the page still gets its answer.
+          await self.clients.claim().catch(() => {});
           await countEntries();
           if (event.source) event.source.postMessage({ type: "state", state: { ...state } });
           if (state.pending > 0) replaySoon();
