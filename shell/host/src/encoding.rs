@@ -22,7 +22,6 @@ use std::sync::{Arc, LazyLock, Mutex, OnceLock, mpsc};
 use axum::http::{HeaderMap, HeaderValue, header};
 use base64::Engine;
 use sha2::{Digest, Sha256};
-use tokio::sync::Notify;
 
 /// Brotli quality and window: the densest brotli there is, the same settings the size budgets use.
 const QUALITY: u32 = 11;
@@ -191,7 +190,6 @@ type Key = (Sha256Hash, Option<Sha256Hash>);
 struct Entry {
     body: OnceLock<Arc<[u8]>>,
     started: AtomicBool,
-    done: Notify,
 }
 
 #[derive(Default)]
@@ -232,7 +230,6 @@ static ENCODER: LazyLock<mpsc::Sender<Job>> = LazyLock::new(|| {
                 .into();
                 CACHE.lock().expect("the encoding cache is never poisoned").bytes += body.len();
                 let _ = job.entry.body.set(body);
-                job.entry.done.notify_waiters();
                 PENDING.fetch_sub(1, Ordering::AcqRel);
             }
         })
@@ -259,18 +256,6 @@ fn entry(hash: Sha256Hash, bytes: &Arc<[u8]>, dictionary: Option<&Dictionary>) -
     entry
 }
 
-async fn wait(entry: &Entry) -> Arc<[u8]> {
-    loop {
-        let done = entry.done.notified();
-        tokio::pin!(done);
-        done.as_mut().enable();
-        if let Some(body) = entry.body.get() {
-            return body.clone();
-        }
-        done.await;
-    }
-}
-
 /// The better of `dcb` and `br` (the dcb header and an unrelated dictionary can make small
 /// files larger).
 fn smaller(with_dictionary: Arc<[u8]>, alone: Arc<[u8]>) -> (Encoding, Arc<[u8]>) {
@@ -295,19 +280,6 @@ pub fn encoded_now(bytes: Arc<[u8]>, wanted: Encoding, dictionary: Option<&Dicti
         (Encoding::Brotli | Encoding::DictionaryBrotli, _) => alone().map(|body| (Encoding::Brotli, body)),
     };
     ready.unwrap_or((Encoding::Identity, bytes))
-}
-
-/// `bytes` as negotiated, waiting for the encoding if it is not ready yet.
-pub async fn encoded(bytes: Arc<[u8]>, wanted: Encoding, dictionary: Option<&Dictionary>) -> (Encoding, Arc<[u8]>) {
-    let hash = sha256(&bytes);
-    match (wanted, dictionary) {
-        (Encoding::Identity, _) => (Encoding::Identity, bytes),
-        (Encoding::DictionaryBrotli, Some(dictionary)) => {
-            let (with_dictionary, alone) = (entry(hash, &bytes, Some(dictionary)), entry(hash, &bytes, None));
-            smaller(wait(&with_dictionary).await, wait(&alone).await)
-        }
-        (Encoding::Brotli | Encoding::DictionaryBrotli, _) => (Encoding::Brotli, wait(&entry(hash, &bytes, None)).await),
-    }
 }
 
 /// Starts every encoding a file at `path` can be asked for (after a deploy, at startup), so
@@ -337,6 +309,29 @@ mod tests {
     use std::io::Read;
 
     use super::*;
+
+    /// `bytes` as negotiated once the encoder has made them (requests never wait; tests do).
+    async fn encoded(bytes: Arc<[u8]>, wanted: Encoding, dictionary: Option<&Dictionary>) -> (Encoding, Arc<[u8]>) {
+        let hash = sha256(&bytes);
+        match (wanted, dictionary) {
+            (Encoding::Identity, _) => (Encoding::Identity, bytes),
+            (Encoding::DictionaryBrotli, Some(dictionary)) => {
+                let (with_dictionary, alone) = (entry(hash, &bytes, Some(dictionary)), entry(hash, &bytes, None));
+                smaller(wait(&with_dictionary).await, wait(&alone).await)
+            }
+            (Encoding::Brotli | Encoding::DictionaryBrotli, _) => (Encoding::Brotli, wait(&entry(hash, &bytes, None)).await),
+        }
+    }
+
+    async fn wait(entry: &Entry) -> Arc<[u8]> {
+        for _ in 0..3_000 {
+            if let Some(body) = entry.body.get() {
+                return body.clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the encoder did not finish within 30 s");
+    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         pairs.iter().map(|(k, v)| (axum::http::HeaderName::from_static(k), HeaderValue::from_str(v).unwrap())).collect()
